@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+const bool = z
+	.enum(['true', 'false', '1', '0', 'yes', 'no'])
+	.transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const postgresUrl = z
+	.string()
+	.refine((s) => {
+		try {
+			const u = new URL(s);
+			return u.protocol === 'postgres:' || u.protocol === 'postgresql:';
+		} catch {
+			return false;
+		}
+	}, 'must be a postgres:// or postgresql:// URL, e.g. postgresql://user:pass@host:5432/db');
+
+const port = z.coerce
+	.number({ error: 'must be a number' })
+	.int('must be a whole number')
+	.min(0, 'must be between 0 and 65535')
+	.max(65535, 'must be between 0 and 65535');
+
+const positiveInt = z.coerce.number({ error: 'must be a number' }).int('must be a whole number').positive('must be positive');
+
+const byteSize = z
+	.string()
+	.regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i, 'must be a size such as 10mb, 512kb or 1048576')
+	.transform((s) => {
+		const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(s)!;
+		const unit = (m[2] ?? 'b').toLowerCase();
+		const mult = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[unit as 'b' | 'kb' | 'mb' | 'gb'];
+		return Math.floor(Number(m[1]) * mult);
+	});
+
+/** Every environment variable the server reads; the README's configuration table mirrors this. */
+export const envSchema = z.object({
+	HOST: z.string().min(1).default('127.0.0.1'),
+	PORT: port.default(3000),
+	/** Public URL of this server, used in links it answers with. */
+	PUBLIC_URL: z.url().optional(),
+	DATABASE_URL: postgresUrl.optional(),
+	DATA_DIR: z.string().min(1).default('./.flackyness'),
+	EMBEDDED_DB_PORT: port.default(54329),
+	DB_POOL_SIZE: positiveInt.max(100).default(10),
+	LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+	ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+	CORS_ORIGINS: z
+		.string()
+		.optional()
+		.transform((s) =>
+			s
+				? s
+						.split(',')
+						.map((o) => o.trim())
+						.filter(Boolean)
+				: []
+		),
+	DEMO: bool.default(true),
+	BODY_LIMIT: byteSize.default(10 * 1024 * 1024),
+	DECOMPRESSED_LIMIT: byteSize.default(100 * 1024 * 1024),
+	RUN_TIMEOUT_MINUTES: positiveInt.default(120),
+	SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+	DASHBOARD_DIR: z.string().optional(),
+	TRUST_PROXY: bool.default(false),
+	NODE_ENV: z.string().default('production')
+});
+
+export type Config = z.output<typeof envSchema>;
+
+export class ConfigError extends Error {
+	constructor(readonly problems: string[]) {
+		super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+		this.name = 'ConfigError';
+	}
+}
+
+/** Reads and validates the environment; throws one ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+	const input: Record<string, string> = {};
+	for (const key of Object.keys(envSchema.shape)) {
+		const value = env[key];
+		if (value !== undefined && value !== '') input[key] = value;
+	}
+	const parsed = envSchema.safeParse(input);
+	if (!parsed.success) {
+		throw new ConfigError(
+			parsed.error.issues.map((issue) => {
+				const key = issue.path.join('.');
+				// Never echo secrets back.
+				const shown = key === 'ADMIN_TOKEN' || key === 'DATABASE_URL' ? '' : ` (got "${input[key] ?? ''}")`;
+				return `${key}: ${issue.message}${shown}`;
+			})
+		);
+	}
+	return parsed.data;
+}

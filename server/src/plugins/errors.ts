@@ -1,0 +1,106 @@
+import fp from 'fastify-plugin';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { HttpError, isDatabaseUnavailable } from '../lib/http-errors.js';
+
+const STATUS_NAMES: Record<number, string> = {
+	400: 'Bad Request',
+	401: 'Unauthorized',
+	403: 'Forbidden',
+	404: 'Not Found',
+	405: 'Method Not Allowed',
+	409: 'Conflict',
+	413: 'Payload Too Large',
+	415: 'Unsupported Media Type',
+	422: 'Unprocessable Entity',
+	429: 'Too Many Requests',
+	500: 'Internal Server Error',
+	503: 'Service Unavailable'
+};
+
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+	let out = '';
+	for (const part of path) out += typeof part === 'number' ? `[${part}]` : out ? `.${String(part)}` : String(part);
+	return out;
+}
+
+/** The one error handler: precise 4xx messages, generic 5xx answers with a request id. */
+export default fp(
+	async function errors(app: FastifyInstance) {
+		app.setErrorHandler((err: FastifyError, request, reply) => {
+			if (hasZodFastifySchemaValidationErrors(err)) {
+				const where = err.validationContext ?? 'request';
+				const first = err.validation[0];
+				const details = err.validation.slice(0, 10).map((v) => {
+					const p = formatPath((v.params as { issue?: { path?: PropertyKey[] } }).issue?.path ?? []);
+					return `${where}${p ? `.${p}` : ''}: ${v.message}`;
+				});
+				return reply.code(400).send({
+					statusCode: 400,
+					error: 'Bad Request',
+					message: details[0] ?? `${where}: ${first?.message ?? 'invalid'}`,
+					details,
+					requestId: request.id
+				});
+			}
+			if (err instanceof HttpError) {
+				for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
+			}
+			const status = err.statusCode ?? 500;
+			if (status >= 400 && status < 500 && !isResponseSerializationError(err)) {
+				return reply.code(status).send({
+					statusCode: status,
+					error: STATUS_NAMES[status] ?? 'Client Error',
+					message: clientMessage(err, status),
+					requestId: request.id
+				});
+			}
+			if (isDatabaseUnavailable(err)) {
+				request.log.warn({ err: { message: err.message, code: err.code } }, 'database unavailable');
+				reply.header('Retry-After', '5');
+				return reply.code(503).send({
+					statusCode: 503,
+					error: 'Service Unavailable',
+					message: 'The database cannot be reached right now; retry shortly.',
+					requestId: request.id
+				});
+			}
+			request.log.error({ err, method: request.method, url: request.routeOptions.url ?? request.url }, 'request failed');
+			const code = status >= 500 ? status : 500;
+			return reply.code(code).send({
+				statusCode: code,
+				error: STATUS_NAMES[code] ?? 'Server Error',
+				message: `Something went wrong on our side; it was logged with request id ${request.id}.`,
+				requestId: request.id
+			});
+		});
+
+		app.setNotFoundHandler((request, reply) => {
+			return reply.code(404).send({
+				statusCode: 404,
+				error: 'Not Found',
+				message: `No route for ${request.method} ${request.url.split('?')[0]}`,
+				requestId: request.id
+			});
+		});
+	},
+	{ name: 'errors' }
+);
+
+function clientMessage(err: FastifyError, status: number): string {
+	switch (err.code) {
+		case 'FST_ERR_CTP_BODY_TOO_LARGE':
+			return 'The request body is larger than this server accepts (BODY_LIMIT).';
+		case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+			return `Unsupported Content-Type; send application/json or multipart/form-data.`;
+		case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+			return 'The body is empty; send a JSON document.';
+		case 'FST_ERR_CTP_INVALID_JSON_BODY':
+		case undefined:
+			break;
+	}
+	if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+		return `The body is not valid JSON: ${err.message}`;
+	}
+	return err.message || STATUS_NAMES[status] || 'Bad request';
+}
