@@ -62,6 +62,7 @@ export const envSchema = z.object({
 	RUN_TIMEOUT_MINUTES: positiveInt.default(120),
 	SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
 	DASHBOARD_DIR: z.string().optional(),
+	MIGRATIONS_DIR: z.string().optional(),
 	TRUST_PROXY: bool.default(false),
 	NODE_ENV: z.string().default('production')
 });

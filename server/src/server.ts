@@ -70,7 +70,7 @@ async function main() {
 		fail(`cannot connect to the database (${where}): ${(err as Error).message}`);
 	}
 	try {
-		await migrate(db.pool, { log: (m) => process.stdout.write(`flackyness: ${m}\n`) });
+		await migrate(db.pool, { dir: config.MIGRATIONS_DIR, log: (m) => process.stdout.write(`flackyness: ${m}\n`) });
 	} catch (err) {
 		await closeDb();
 		if (err instanceof MigrationError) fail(err.message);
@@ -92,7 +92,7 @@ async function main() {
 		return503OnClosing: true,
 		forceCloseConnections: 'idle'
 	});
-	await server.register(app, { config, db, version: VERSION });
+	await server.register(app, { config, db, version: VERSION, migrationsDir: config.MIGRATIONS_DIR });
 
 	const dashboard = await loadDashboard(config);
 	if (dashboard) {

@@ -1,0 +1,120 @@
+import { appendFile, cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_MIGRATIONS_DIR, readMigrations } from '../../src/db/migrate.js';
+import { createPostgresDatabase } from '../helpers/db.js';
+import { failedStart, freePort, startServer, type ServerProcess } from '../helpers/server-process.js';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+	while (cleanups.length) await cleanups.pop()!();
+});
+
+async function tempDir(prefix: string) {
+	const dir = await mkdtemp(path.join(tmpdir(), prefix));
+	cleanups.push(() => rm(dir, { recursive: true, force: true }));
+	return dir;
+}
+
+function track(s: ServerProcess) {
+	cleanups.push(() => s.stop('SIGKILL'));
+	return s;
+}
+
+describe('starting the server', () => {
+	it('stops with one message listing every configuration problem, without a stack trace', async () => {
+		const res = await failedStart({ PORT: 'abc', DATABASE_URL: 'nonsense', LOG_LEVEL: 'loud' });
+		expect(res.code).toBe(1);
+		expect(res.stderr).toContain('Invalid configuration:');
+		expect(res.stderr).toMatch(/PORT: must be a number \(got "abc"\)/);
+		expect(res.stderr).toMatch(/DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/);
+		expect(res.stderr).toMatch(/LOG_LEVEL: /);
+		expect(res.stderr).not.toContain('nonsense');
+		expect(res.stderr).not.toMatch(/\n\s+at /);
+	});
+
+	it('says clearly when PostgreSQL cannot be reached', async () => {
+		const port = await freePort();
+		const res = await failedStart({ DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/nowhere` });
+		expect(res.code).toBe(1);
+		expect(res.stderr).toContain(`cannot connect to the database (PostgreSQL at 127.0.0.1:${port}/nowhere)`);
+		expect(res.stderr).not.toMatch(/\n\s+at /);
+	});
+
+	it('runs on the embedded database, prints the first-start tokens once, and keeps its data across a restart', async () => {
+		const cwd = await tempDir('fk-embedded-');
+		const first = track(await startServer({}, { cwd }));
+		const health = await fetch(`${first.url}/health`);
+		expect(health.status).toBe(200);
+		const body = (await health.json()) as { status: string; database: { embedded: boolean }; migrations: { pending: string[] } };
+		expect(body).toMatchObject({ status: 'ok', database: { reachable: true, embedded: true }, migrations: { pending: [] } });
+		const out = first.output().stdout;
+		const admin = /Admin token[^\n]*\n\s+(flk_a_\S+)/.exec(out)?.[1];
+		const demo = /Demo project "demo" ingestion token[^\n]*\n\s+(flk_p_\S+)/.exec(out)?.[1];
+		expect(admin).toBeDefined();
+		expect(demo).toBeDefined();
+		expect(out).toContain(`curl -fsS -X POST '${first.url}/api/v1/reports'`);
+		expect(await first.stop('SIGTERM')).toBe(0);
+
+		const dbPort = await freePort();
+		const second = track(await startServer({ EMBEDDED_DB_PORT: String(dbPort) }, { cwd }));
+		expect(second.output().stdout).not.toContain('first start');
+		// The embedded database is reachable over the wire protocol, as Prisma Studio reaches it.
+		const client = new pg.Client({ connectionString: `postgresql://postgres@127.0.0.1:${dbPort}/postgres?sslmode=disable` });
+		await client.connect();
+		const { rows } = await client.query(`SELECT slug, is_demo FROM projects`);
+		const tokens = await client.query(`SELECT token_hash FROM api_tokens`);
+		await client.end();
+		expect(rows).toEqual([{ slug: 'demo', is_demo: true }]);
+		expect(tokens.rows).toHaveLength(2);
+		// Only hashes are stored.
+		for (const r of tokens.rows) expect([admin, demo]).not.toContain(r.token_hash);
+		expect((await fetch(`${second.url}/health`)).status).toBe(200);
+		expect(await second.stop('SIGINT')).toBe(0);
+	});
+
+	it('takes ADMIN_TOKEN from the environment instead of creating one', async () => {
+		const cwd = await tempDir('fk-admintoken-');
+		const s = track(await startServer({ ADMIN_TOKEN: 'a-very-long-admin-token-for-tests-123', DEMO: 'false' }, { cwd }));
+		expect(s.output().stdout).not.toContain('Admin token');
+		expect(s.output().stdout).not.toContain('a-very-long-admin-token-for-tests-123');
+		expect(await s.stop()).toBe(0);
+	});
+
+	it('two servers booting together against one empty PostgreSQL migrate and bootstrap once', async () => {
+		const t = await createPostgresDatabase();
+		cleanups.push(() => t.destroy());
+		const [a, b] = await Promise.all([startServer({ DATABASE_URL: t.url }), startServer({ DATABASE_URL: t.url })]);
+		track(a!);
+		track(b!);
+		for (const s of [a!, b!]) expect((await fetch(`${s.url}/health`)).status).toBe(200);
+		const client = new pg.Client({ connectionString: t.url });
+		await client.connect();
+		const migrations = await client.query('SELECT migration_name, count(*)::int AS n FROM _prisma_migrations GROUP BY 1 ORDER BY 1');
+		const counts = await client.query(
+			`SELECT (SELECT count(*)::int FROM projects) AS projects, (SELECT count(*)::int FROM api_tokens WHERE project_id IS NULL) AS admins`
+		);
+		await client.end();
+		expect(migrations.rows).toEqual((await readMigrations()).map((m) => ({ migration_name: m.name, n: 1 })));
+		expect(counts.rows[0]).toEqual({ projects: 1, admins: 1 });
+		const banners = [a!, b!].filter((s) => s.output().stdout.includes('Admin token')).length;
+		expect(banners).toBe(1);
+	});
+
+	it('refuses to boot when an applied migration was edited, naming the migration', async () => {
+		const t = await createPostgresDatabase();
+		cleanups.push(() => t.destroy());
+		const dir = await tempDir('fk-mig-');
+		await cp(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
+		const s = await startServer({ DATABASE_URL: t.url, MIGRATIONS_DIR: dir, DEMO: 'false' });
+		expect(await s.stop()).toBe(0);
+		const [first] = await readMigrations(dir);
+		await appendFile(path.join(dir, first!.name, 'migration.sql'), '\nALTER TABLE projects ADD COLUMN sneaky int;\n');
+		const res = await failedStart({ DATABASE_URL: t.url, MIGRATIONS_DIR: dir });
+		expect(res.code).toBe(1);
+		expect(res.stderr).toContain(`Migration ${first!.name} was modified after it was applied`);
+		expect(res.stderr).not.toMatch(/\n\s+at /);
+	});
+});
