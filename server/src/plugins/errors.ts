@@ -32,7 +32,12 @@ export default fp(
 				const where = err.validationContext ?? 'request';
 				const first = err.validation[0];
 				const details = err.validation.slice(0, 10).map((v) => {
-					const p = formatPath((v.params as { issue?: { path?: PropertyKey[] } }).issue?.path ?? []);
+					const p = formatPath(
+						v.instancePath
+							.split('/')
+							.filter(Boolean)
+							.map((part: string) => (/^\d+$/.test(part) ? Number(part) : part))
+					);
 					return `${where}${p ? `.${p}` : ''}: ${v.message}`;
 				});
 				return reply.code(400).send({

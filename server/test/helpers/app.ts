@@ -13,11 +13,16 @@ export interface TestApp {
 }
 
 /** The real application plugin on a fresh migrated database; requests go through app.inject(). */
-export async function buildTestApp(backend: Backend, env: Record<string, string> = {}): Promise<TestApp> {
+export async function buildTestApp(
+	backend: Backend,
+	env: Record<string, string> = {},
+	extend?: (app: FastifyInstance) => Promise<void> | void
+): Promise<TestApp> {
 	const { db, test, close } = await createMigratedDatabase(backend);
 	const config = loadConfig({ LOG_LEVEL: 'silent', DEMO: 'false', ...env });
 	const instance = Fastify({ logger: { level: config.LOG_LEVEL }, bodyLimit: config.BODY_LIMIT });
 	await instance.register(app, { config, db, version: 'test' });
+	if (extend) await instance.register(async (scope) => extend(scope));
 	await instance.ready();
 	return {
 		app: instance,
