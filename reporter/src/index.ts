@@ -1,1 +1,8 @@
-export * from './protocol.js';
+/**
+ * flackyness-reporter: a Playwright reporter that streams results with CI metadata to a
+ * Flackyness server. The wire protocol's schemas are at `flackyness-reporter/protocol`.
+ */
+import FlackynessReporter from './reporter.js';
+
+export default FlackynessReporter;
+export type { FlackynessOptions, MergeMode, QuarantineMode } from './options.js';

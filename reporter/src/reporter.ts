@@ -1,0 +1,255 @@
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
+import FlackynessApi, { type QuarantineList } from './api.js';
+import { detectCi } from './ci.js';
+import HttpClient from './http-client.js';
+import { createDebug, displayUrl, printLine } from './log.js';
+import { resolveOptions, type FlackynessOptions, type ResolvedOptions } from './options.js';
+import type { CompleteRunInput, OpenRunInput, RunStats, TestResultInput } from './protocol.js';
+import { judgeQuarantine, type QuarantineVerdict, type TestIdentity } from './quarantine.js';
+import RunStream from './run-stream.js';
+import { isFinalAttempt, projectNameOf, relativeFile, serializeTest, titlePathOf, validateResult } from './serialize.js';
+import { SPOOL_FORMAT, spoolFileName, writeJsonFile, type SpoolData } from './spool.js';
+import { formatSummary, type UploadSummary } from './summary.js';
+
+/** What Playwright adds to every reporter's options. */
+interface PlaywrightAddedOptions {
+	configDir?: string;
+	/** `test`, `list` (`--list`) or `merge` (`merge-reports`). */
+	_mode?: string;
+}
+
+const QUARANTINE_TIMEOUT_MS = 3000;
+
+function packageVersion(): string {
+	try {
+		return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+	} catch {
+		return 'unknown';
+	}
+}
+
+function countOutcomes(tests: TestCase[]): RunStats {
+	const stats: RunStats = { expected: 0, unexpected: 0, flaky: 0, skipped: 0 };
+	for (const test of tests) stats[test.outcome()]++;
+	return stats;
+}
+
+function describe(err: unknown): string {
+	return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300);
+}
+
+/**
+ * Playwright reporter that streams results, with the CI metadata of the job, to a Flackyness
+ * server. It never changes the run's result unless asked to (`failOnUploadError`, quarantine
+ * `pass`): every hook catches everything, and a server that is down, slow or refusing costs one
+ * line on the terminal and a spool file to send later.
+ */
+export default class FlackynessReporter implements Reporter {
+	private readonly options: ResolvedOptions;
+	private readonly mode: string | undefined;
+	private readonly configDirOption: string | undefined;
+	private readonly debug = createDebug('flackyness:reporter');
+	private active = false;
+	private config: FullConfig | undefined;
+	private suite: Suite | undefined;
+	private startedAt = new Date();
+	private configDir = process.cwd();
+	private open: (OpenRunInput & { idempotencyKey: string }) | undefined;
+	private stream: RunStream | undefined;
+	private quarantineList: Promise<QuarantineList | null> | undefined;
+	/** Every result, when it must all be written at the end (outputFile, or no token to send it with). */
+	private recorded: TestResultInput[] | undefined;
+	private readonly done = new Set<TestCase>();
+	private otherErrors = 0;
+
+	constructor(options: FlackynessOptions = {}) {
+		const given = (options ?? {}) as FlackynessOptions & PlaywrightAddedOptions;
+		this.mode = typeof given._mode === 'string' ? given._mode : undefined;
+		this.configDirOption = typeof given.configDir === 'string' ? given.configDir : undefined;
+		let resolved: ResolvedOptions;
+		try {
+			resolved = resolveOptions(given as Record<string, unknown>, process.env, printLine);
+		} catch (err) {
+			printLine(`disabled: ${describe(err)}`);
+			resolved = { ...resolveOptions({}, {}, () => {}), disabled: true };
+		}
+		this.options = resolved;
+	}
+
+	printsToStdio(): boolean {
+		return false;
+	}
+
+	onBegin(config: FullConfig, suite: Suite): void {
+		this.guard('onBegin', () => this.begin(config, suite));
+	}
+
+	onTestEnd(test: TestCase, result: TestResult): void {
+		this.guard('onTestEnd', () => {
+			if (this.active && !this.done.has(test) && isFinalAttempt(test, result)) this.record(test);
+		});
+	}
+
+	onError(): void {
+		this.otherErrors++;
+	}
+
+	async onEnd(result: FullResult): Promise<{ status?: FullResult['status'] } | undefined> {
+		try {
+			return await this.end(result);
+		} catch (err) {
+			printLine(`internal error, nothing more sent: ${describe(err)}`);
+			this.debug(err instanceof Error && err.stack ? err.stack : String(err));
+			return undefined;
+		}
+	}
+
+	private guard(hook: string, fn: () => void): void {
+		try {
+			fn();
+		} catch (err) {
+			if (this.active) printLine(`internal error in ${hook}, reporting stopped: ${describe(err)}`);
+			this.debug(err instanceof Error && err.stack ? err.stack : String(err));
+			this.active = false;
+		}
+	}
+
+	private begin(config: FullConfig, suite: Suite): void {
+		this.config = config;
+		this.suite = suite;
+		this.startedAt = new Date();
+		this.configDir = this.configDirOption ?? (config.configFile ? path.dirname(config.configFile) : config.rootDir);
+		const { options } = this;
+		if (options.disabled || this.mode === 'list' || (this.mode === 'merge' && options.mergeMode === 'skip')) return;
+		this.active = true;
+		const ci = detectCi({ env: process.env, shard: config.shard, cwd: config.rootDir });
+		this.open = { idempotencyKey: randomUUID(), ci, playwrightVersion: config.version, startedAt: this.startedAt.toISOString() };
+		this.debug(`run ${this.open.idempotencyKey}: ${JSON.stringify(ci)}`);
+		if (options.outputFile || (options.url && !options.token)) this.recorded = [];
+		if (!options.url || !options.token) return;
+		const http = new HttpClient({
+			baseUrl: options.url,
+			token: options.token,
+			requestTimeoutMs: options.requestTimeoutMs,
+			userAgent: `flackyness-reporter/${packageVersion()} playwright/${config.version}`
+		});
+		const api = new FlackynessApi(http);
+		this.stream = new RunStream({
+			api,
+			http,
+			open: this.open,
+			batchSize: options.batchSize,
+			flushIntervalMs: options.flushIntervalMs,
+			uploadDeadlineMs: options.uploadDeadlineMs,
+			maxQueueSize: options.maxQueueSize,
+			overflowFile: path.resolve(this.configDir, options.spoolDir, `.queue-${this.open.idempotencyKey}.jsonl`)
+		});
+		this.stream.start();
+		if (options.quarantine !== 'off') this.quarantineList = api.fetchQuarantine(QUARANTINE_TIMEOUT_MS);
+	}
+
+	private record(test: TestCase): void {
+		this.done.add(test);
+		const result = serializeTest(test, this.config!.rootDir, this.startedAt);
+		const problem = validateResult(result);
+		if (problem) {
+			this.debug(`not sending ${result.file} ${result.titlePath.join(' > ')}: ${problem}`);
+			return;
+		}
+		this.recorded?.push(result);
+		this.stream?.add(result);
+	}
+
+	private identity(test: TestCase): TestIdentity {
+		return { file: relativeFile(this.config!.rootDir, test.location.file), titlePath: titlePathOf(test), projectName: projectNameOf(test) };
+	}
+
+	private async end(result: FullResult): Promise<{ status?: FullResult['status'] } | undefined> {
+		if (!this.active) {
+			if (this.mode === 'merge' && !this.options.disabled && this.options.mergeMode === 'skip') {
+				printLine('merge-reports: nothing sent, the shards streamed their own results (FLACKYNESS_MERGE_MODE=upload sends the merged run instead)');
+			}
+			return undefined;
+		}
+		const tests = this.suite!.allTests();
+		// Tests whose last attempt was not recognisable as such (interrupted) or that never ran.
+		for (const test of tests) if (!this.done.has(test)) this.record(test);
+		const stats = countOutcomes(tests);
+		const complete: CompleteRunInput = { status: result.status, durationMs: Math.max(0, Math.round(result.duration)), stats };
+		const quarantine = await this.judgeQuarantine(tests);
+		const upload = await this.upload(complete);
+		this.writeOutputFile(complete);
+		printLine(
+			formatSummary({
+				stats,
+				upload,
+				...(this.options.outputFile ? { outputFile: this.outputPath() } : {}),
+				...(quarantine ? { quarantine: { ...quarantine, mode: this.options.quarantine } } : {})
+			})
+		);
+		if (upload.kind === 'failed' && upload.failsRun) return { status: 'failed' };
+		if (quarantine?.allQuarantined && this.options.quarantine === 'pass' && result.status === 'failed') return { status: 'passed' };
+		return undefined;
+	}
+
+	private async judgeQuarantine(tests: TestCase[]): Promise<QuarantineVerdict | undefined> {
+		if (!this.quarantineList) return undefined;
+		let timer: NodeJS.Timeout | undefined;
+		const timeout = new Promise<null>((resolve) => {
+			timer = setTimeout(() => resolve(null), QUARANTINE_TIMEOUT_MS);
+		});
+		const list = await Promise.race([this.quarantineList, timeout]);
+		clearTimeout(timer);
+		const unexpected = tests.filter((t) => t.outcome() === 'unexpected').map((t) => this.identity(t));
+		return judgeQuarantine(unexpected, list, this.otherErrors);
+	}
+
+	private async upload(complete: CompleteRunInput): Promise<UploadSummary> {
+		if (!this.options.url) return { kind: 'not-configured', reason: 'FLACKYNESS_URL is not set' };
+		if (!this.stream) return this.spool('FLACKYNESS_TOKEN is not set', this.recorded ?? [], complete);
+		const outcome = await this.stream.finish(complete);
+		if (!outcome.error && outcome.receipt) return { kind: 'uploaded', url: this.dashboardUrl(outcome.receipt.url) };
+		return this.spool(outcome.error?.message ?? 'no receipt', outcome.unsent, complete);
+	}
+
+	private spool(reason: string, results: TestResultInput[], complete: CompleteRunInput): UploadSummary {
+		const failsRun = this.options.failOnUploadError;
+		const file = path.resolve(this.configDir, this.options.spoolDir, spoolFileName(this.open!.idempotencyKey));
+		try {
+			writeJsonFile(file, this.spoolData(reason, results, complete));
+			return { kind: 'failed', reason, spoolFile: file, failsRun };
+		} catch (err) {
+			return { kind: 'failed', reason, spoolError: describe(err), failsRun };
+		}
+	}
+
+	private spoolData(reason: string, results: TestResultInput[], complete: CompleteRunInput): SpoolData {
+		const data: SpoolData = { format: SPOOL_FORMAT, version: 1, createdAt: new Date().toISOString(), reason, open: this.open!, results, complete };
+		if (this.options.url) data.url = displayUrl(this.options.url);
+		return data;
+	}
+
+	private outputPath(): string {
+		return path.resolve(this.configDir, this.options.outputFile!);
+	}
+
+	private writeOutputFile(complete: CompleteRunInput): void {
+		if (!this.options.outputFile) return;
+		try {
+			writeJsonFile(this.outputPath(), this.spoolData('outputFile', this.recorded ?? [], complete));
+		} catch (err) {
+			printLine(`could not write ${this.outputPath()}: ${describe(err)}`);
+		}
+	}
+
+	private dashboardUrl(url: string): string {
+		try {
+			return new URL(url, `${this.options.url}/`).toString();
+		} catch {
+			return url;
+		}
+	}
+}
