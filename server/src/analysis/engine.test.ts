@@ -1,0 +1,299 @@
+import { describe, expect, it } from 'vitest';
+import { analyzeTest } from './engine.js';
+import { resolveAnalysisSettings } from './settings.js';
+import type { Outcome, RunObservation } from './types.js';
+
+const T0 = Date.UTC(2025, 0, 6, 8);
+const HOUR = 3_600_000;
+const sha = (commit: number, branch = 'main') =>
+	(branch === 'main' ? 'a' : 'b') + commit.toString(16).padStart(39, '0');
+
+interface RunSpec {
+	commit: number;
+	outcome: Outcome;
+	attempts?: number;
+	failedAttempts?: number;
+	infra?: boolean;
+	branch?: string;
+	/** Hours after the commit's first pipeline. */
+	later?: number;
+	fingerprint?: string;
+	ordered?: boolean;
+}
+
+let runCounter = 0;
+function obs(spec: RunSpec): RunObservation {
+	const branch = spec.branch ?? 'main';
+	const attempts = spec.attempts ?? (spec.outcome === 'flaky' ? 2 : 1);
+	const failedAttempts =
+		spec.failedAttempts ?? (spec.outcome === 'unexpected' ? attempts : spec.outcome === 'flaky' ? attempts - 1 : 0);
+	runCounter++;
+	return {
+		runId: `run-${runCounter}`,
+		at: new Date(T0 + spec.commit * 2 * HOUR + (spec.later ?? 0) * HOUR),
+		commitSha: sha(spec.commit, branch),
+		branch,
+		isDefaultBranch: branch === 'main',
+		commitOrder: branch === 'main' && spec.ordered !== false ? spec.commit : undefined,
+		pipelineId: `p-${runCounter}`,
+		jobId: `j-${runCounter}`,
+		isMergeRequest: branch !== 'main',
+		outcome: spec.outcome,
+		attempts,
+		failedAttempts,
+		durationMs: 2000 * attempts,
+		errorFingerprint: spec.outcome === 'expected' ? null : (spec.fingerprint ?? 'assertion0000000'),
+		infra: spec.infra ?? false
+	};
+}
+
+/** One run per commit, commits `from` to `to` (exclusive). */
+const runs = (from: number, to: number, outcome: Outcome, extra: Partial<RunSpec> = {}) =>
+	Array.from({ length: to - from }, (_, i) => obs({ commit: from + i, outcome, ...extra }));
+
+/** Deterministic pseudo-random pattern for flaky histories (no Math.random in tests). */
+function pattern(n: number, rate: number, seed: number): boolean[] {
+	let x = seed >>> 0;
+	return Array.from({ length: n }, () => {
+		x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+		return x / 2 ** 32 < rate;
+	});
+}
+
+describe('analyzeTest', () => {
+	it('calls a test that always passes healthy', () => {
+		const v = analyzeTest(runs(0, 100, 'expected'));
+		expect(v.state).toBe('healthy');
+		expect(v.runs).toBe(100);
+		expect(v.mixedCommits).toBe(0);
+		expect(v.changePointSha).toBeNull();
+		expect(v.score).toBeLessThan(0.01);
+		expect(v.scoreLow).toBeLessThan(v.score);
+		expect(v.scoreHigh).toBeGreaterThan(v.score);
+	});
+
+	it('calls a test that passed on retry flaky, with the mixed commits as evidence', () => {
+		const history = runs(0, 100, 'expected', { attempts: 1 });
+		for (const c of [10, 40, 70, 95]) history[c] = obs({ commit: c, outcome: 'flaky' });
+		const v = analyzeTest(history);
+		expect(v.state).toBe('flaky');
+		expect(v.mixedCommits).toBe(4);
+		expect(v.flakyRuns).toBe(4);
+		expect(v.evidence.mixedCommits[0]).toMatchObject({ sha: sha(95), kind: 'in-run' });
+		expect(v.firstDetectedAt?.getTime()).toBe(history[10]!.at.getTime());
+		expect(v.lastFlakyAt?.getTime()).toBe(history[95]!.at.getTime());
+		expect(v.evidence.reasons[0]).toMatch(/same code/);
+	});
+
+	it('calls pass and fail on one commit across pipelines flaky', () => {
+		const history = [...runs(0, 60, 'expected'), obs({ commit: 30, outcome: 'unexpected', later: 1 })];
+		const v = analyzeTest(history);
+		expect(v.state).toBe('flaky');
+		expect(v.evidence.mixedCommits).toEqual([
+			expect.objectContaining({ sha: sha(30), kind: 'cross-run', failedRuns: 1, passedRuns: 1 })
+		]);
+	});
+
+	it('counts merge-request re-runs of one commit as mixed outcomes', () => {
+		const history = [
+			...runs(0, 60, 'expected'),
+			obs({ commit: 57, branch: 'feature/x', outcome: 'unexpected' }),
+			obs({ commit: 57, branch: 'feature/x', outcome: 'expected', later: 1 })
+		];
+		const v = analyzeTest(history);
+		expect(v.state).toBe('flaky');
+		expect(v.evidence.mixedCommits[0]).toMatchObject({ sha: sha(57, 'feature/x'), branch: 'feature/x', kind: 'cross-run' });
+	});
+
+	it('reports a deterministic regression as broken with the exact change point, never flaky', () => {
+		for (const attempts of [1, 3]) {
+			const history = [...runs(0, 60, 'expected'), ...runs(60, 100, 'unexpected', { attempts })];
+			const v = analyzeTest(history);
+			expect(v.state).toBe('broken');
+			expect(v.changePointSha).toBe(sha(60));
+			expect(v.changePointAt?.getTime()).toBe(history[60]!.at.getTime());
+			expect(v.evidence.changePoint).toMatchObject({ firstBadSha: sha(60), lastGoodSha: sha(59) });
+			expect(v.mixedCommits).toBe(0);
+			expect(v.evidence.counts.brokenRuns).toBe(40);
+			expect(v.evidence.reasons[0]).toMatch(/^Broken since commit/);
+		}
+	});
+
+	it('finds the change point without a known commit order, from first-seen times', () => {
+		const history = [...runs(0, 50, 'expected'), ...runs(50, 70, 'unexpected')].map((o) => ({
+			...o,
+			commitOrder: undefined
+		}));
+		const v = analyzeTest(history);
+		expect(v.state).toBe('broken');
+		expect(v.changePointSha).toBe(sha(50));
+	});
+
+	it('orders by commit, not by time: a late re-run of an old commit stays where it belongs', () => {
+		const history = [
+			...runs(0, 60, 'expected'),
+			...runs(60, 90, 'unexpected'),
+			obs({ commit: 20, outcome: 'expected', later: 200 })
+		];
+		const v = analyzeTest(history);
+		expect(v.state).toBe('broken');
+		expect(v.changePointSha).toBe(sha(60));
+	});
+
+	it('calls a regression that was fixed healthy and keeps the broken segment as evidence', () => {
+		const history = [...runs(0, 60, 'expected'), ...runs(60, 80, 'unexpected', { attempts: 2 }), ...runs(80, 140, 'expected')];
+		const v = analyzeTest(history);
+		expect(v.state).toBe('healthy');
+		expect(v.mixedCommits).toBe(0);
+		expect(v.changePointSha).toBeNull();
+		expect(v.evidence.segments.map((s) => [s.kind, s.firstSha])).toEqual([
+			['passing', sha(0)],
+			['broken', sha(60)],
+			['passing', sha(80)]
+		]);
+		expect(v.evidence.reasons.join(' ')).toMatch(/Was broken from/);
+	});
+
+	it('keeps infrastructure failures out of the evidence but counts them', () => {
+		const history = runs(0, 80, 'expected');
+		for (const c of [10, 30, 50]) history.push(obs({ commit: c, outcome: 'unexpected', infra: true, later: -0.5 }));
+		const v = analyzeTest(history);
+		expect(v.state).toBe('healthy');
+		expect(v.mixedCommits).toBe(0);
+		expect(v.runs).toBe(83);
+		expect(v.evidence.counts.infraRuns).toBe(3);
+		expect(v.evidence.infra).toHaveLength(3);
+		// The same failures without the flag are flakiness.
+		const unflagged = analyzeTest(history.map((o) => ({ ...o, infra: false })));
+		expect(unflagged.state).toBe('flaky');
+		expect(unflagged.mixedCommits).toBe(3);
+	});
+
+	it('treats a failure with a known infrastructure fingerprint as infrastructure', () => {
+		const history = [...runs(0, 40, 'expected'), obs({ commit: 20, outcome: 'flaky', later: 1, fingerprint: 'connrefused00000' })];
+		expect(analyzeTest(history).state).toBe('flaky');
+		const v = analyzeTest(history, undefined, { infraFingerprints: new Set(['connrefused00000']) });
+		expect(v.state).toBe('healthy');
+		expect(v.evidence.counts.infraRuns).toBe(1);
+	});
+
+	it('applies the fixed rule: N >= ln(0.05)/ln(1-p) clean runs after the last flaky failure', () => {
+		const flakyPart = pattern(100, 0.2, 7).map((f, i) => obs({ commit: i, outcome: f ? 'flaky' : 'expected' }));
+		const probe = analyzeTest(flakyPart);
+		expect(probe.state).toBe('flaky');
+		const lastFlaky = Math.max(...flakyPart.filter((o) => o.outcome === 'flaky').map((o) => flakyPart.indexOf(o)));
+		const required = analyzeTest([...flakyPart.slice(0, lastFlaky + 1)]).evidence.fixedRule!.requiredRuns;
+		const rate = analyzeTest(flakyPart.slice(0, lastFlaky + 1)).evidence.fixedRule!.rateBefore;
+		expect(required).toBe(Math.ceil(Math.log(0.05) / Math.log(1 - rate)));
+		const withClean = (n: number) => [...flakyPart.slice(0, lastFlaky + 1), ...runs(lastFlaky + 1, lastFlaky + 1 + n, 'expected')];
+		const almost = analyzeTest(withClean(required - 1));
+		expect(almost.state).toBe('flaky');
+		expect(almost.evidence.fixedRule).toMatchObject({ cleanRunsSince: required - 1, requiredRuns: required });
+		const fixed = analyzeTest(withClean(required));
+		expect(fixed.state).toBe('fixed');
+		expect(fixed.evidence.reasons[0]).toMatch(/^Fixed/);
+	});
+
+	it('reads test.fail() through the outcome: an expected failure is a pass', () => {
+		// A parser that counts the expected failing attempt as a failed attempt must not create flakiness.
+		const history = runs(0, 50, 'expected', { failedAttempts: 1 });
+		expect(analyzeTest(history).state).toBe('healthy');
+		// An unexpected pass on one run and the expected failure on another run of that commit is mixed.
+		history.push(obs({ commit: 25, outcome: 'unexpected', later: 1 }));
+		expect(analyzeTest(history).state).toBe('flaky');
+	});
+
+	it('calls scattered failures without retries flaky by statistics alone', () => {
+		const history = runs(0, 200, 'expected');
+		for (const c of [20, 90, 150]) history[c] = obs({ commit: c, outcome: 'unexpected' });
+		const v = analyzeTest(history);
+		expect(v.state).toBe('flaky');
+		expect(v.mixedCommits).toBe(0);
+		expect(v.evidence.counts.isolatedFailures).toBe(3);
+		expect(v.firstDetectedAt?.getTime()).toBe(history[90]!.at.getTime());
+	});
+
+	it('makes a lone recent failure suspect, and forgets an old one', () => {
+		const recent = runs(0, 100, 'expected');
+		recent[98] = obs({ commit: 98, outcome: 'unexpected' });
+		expect(analyzeTest(recent).state).toBe('suspect');
+		const old = runs(0, 200, 'expected');
+		old[5] = obs({ commit: 5, outcome: 'unexpected' });
+		expect(analyzeTest(old).state).toBe('healthy');
+	});
+
+	it('makes a test with very few runs suspect rather than flaky', () => {
+		const history = [
+			obs({ commit: 0, outcome: 'unexpected' }),
+			obs({ commit: 1, outcome: 'expected' }),
+			obs({ commit: 2, outcome: 'unexpected' }),
+			obs({ commit: 3, outcome: 'expected' })
+		];
+		expect(analyzeTest(history).state).toBe('suspect');
+	});
+
+	it('does not call a very flaky test without retries broken', () => {
+		for (const seed of [1, 2, 3, 4, 5]) {
+			const history = pattern(300, 0.5, seed).map((f, i) => obs({ commit: i, outcome: f ? 'unexpected' : 'expected' }));
+			expect(analyzeTest(history).state).toBe('flaky');
+		}
+	});
+
+	it('ignores feature-branch commits that only ever failed (a bug in an unmerged change)', () => {
+		const history = [
+			...runs(0, 80, 'expected'),
+			obs({ commit: 3, branch: 'feature/y', outcome: 'unexpected', attempts: 3 }),
+			obs({ commit: 3, branch: 'feature/y', outcome: 'unexpected', attempts: 3, later: 1 }),
+			obs({ commit: 4, branch: 'feature/y', outcome: 'unexpected', attempts: 3, later: 2 }),
+			obs({ commit: 5, branch: 'feature/y', outcome: 'expected', later: 3 })
+		];
+		const v = analyzeTest(history);
+		expect(v.state).toBe('healthy');
+		expect(v.evidence.counts.branchFailuresIgnored).toBe(3);
+	});
+
+	it('calls a test broken when every recent commit failed in infrastructure-flagged jobs', () => {
+		const history = [...runs(0, 50, 'expected'), ...runs(50, 54, 'unexpected', { infra: true })];
+		const v = analyzeTest(history);
+		expect(v.state).toBe('broken');
+		expect(v.changePointSha).toBe(sha(50));
+		expect(v.evidence.changePoint?.lastGoodSha).toBe(sha(49));
+		// One outage at the tip is not a streak.
+		expect(analyzeTest([...runs(0, 50, 'expected'), ...runs(50, 51, 'unexpected', { infra: true })]).state).toBe('healthy');
+	});
+
+	it('skips skipped runs and handles an empty history', () => {
+		const v = analyzeTest([...runs(0, 10, 'skipped'), ...runs(10, 20, 'expected')]);
+		expect(v.runs).toBe(10);
+		expect(v.evidence.counts.skippedRuns).toBe(10);
+		const empty = analyzeTest([]);
+		expect(empty.state).toBe('healthy');
+		expect(empty.runs).toBe(0);
+		expect(empty.lastSeenAt).toBeNull();
+	});
+
+	it('estimates impact from runs per day, duration and failure probability', () => {
+		const history = pattern(120, 0.3, 11).map((f, i) => obs({ commit: i, outcome: f ? 'flaky' : 'expected' }));
+		const v = analyzeTest(history);
+		const { runsPerDay, meanAttemptMinutes, failureProbability } = v.evidence.impact;
+		expect(runsPerDay).toBeCloseTo(12, 0); // one run every two hours
+		expect(meanAttemptMinutes).toBeCloseTo(2000 / 60_000, 6);
+		expect(failureProbability).toBe(v.score);
+		expect(v.impactMinutes).toBeCloseTo(v.score * runsPerDay * meanAttemptMinutes, 12);
+	});
+
+	it('is deterministic and its evidence survives JSON', () => {
+		const history = [...runs(0, 60, 'expected'), ...runs(60, 70, 'flaky'), ...runs(70, 90, 'unexpected', { attempts: 3 })];
+		const a = analyzeTest(history);
+		const b = analyzeTest([...history].reverse());
+		expect(b).toEqual(a);
+		expect(JSON.parse(JSON.stringify(a.evidence))).toEqual(a.evidence);
+	});
+
+	it('honours project settings', () => {
+		const history = [...runs(0, 60, 'expected'), obs({ commit: 30, outcome: 'flaky', later: 1 })];
+		expect(analyzeTest(history).state).toBe('flaky');
+		expect(analyzeTest(history, resolveAnalysisSettings({ minMixedCommits: 2 })).state).not.toBe('flaky');
+		expect(() => resolveAnalysisSettings({ credibleMass: 2 })).toThrow();
+	});
+});

@@ -1,0 +1,541 @@
+/**
+ * The flakiness engine: one test's history in, one explained verdict out. See DETECTION.md.
+ *
+ * 1. Failures in jobs judged infrastructure failures are set aside (counted, shown, not used).
+ * 2. The default-branch history, by commit order, is segmented with LUCI's change-point model.
+ *    A segment that fails (nearly) every run, every retry, and could not plausibly be flakes at
+ *    the rate seen elsewhere is *broken*; if the newest segment is broken, so is the test.
+ * 3. Everything else is flakiness evidence: commits with mixed outcomes (a retry passed, or two
+ *    runs of one commit disagreed) prove flakiness; failures on commits that passed before and
+ *    after, without a change point, show it statistically.
+ * 4. A Beta posterior over attempts, with time-decayed pseudo-counts, gives the score and its
+ *    credible interval; the "fixed" rule asks for N ≥ ln(1 − c) / ln(1 − p) clean runs.
+ */
+import { betaInterval, betaQuantile } from './beta.js';
+import { segmentHistory, type PositionCounts } from './changepoint.js';
+import { DEFAULT_ANALYSIS_SETTINGS, type AnalysisSettings } from './settings.js';
+import type {
+	AnalysisContext,
+	MixedCommitEvidence,
+	RunObservation,
+	SegmentEvidence,
+	SegmentKind,
+	Verdict,
+	VerdictEvidence,
+	VerdictState
+} from './types.js';
+
+const DAY_MS = 86_400_000;
+/** Newest default-branch commits that must all have failed in infrastructure-flagged jobs before the test is called broken anyway. */
+const INFRA_STREAK_COMMITS = 3;
+
+interface Run {
+	obs: RunObservation;
+	t: number;
+	attempts: number;
+	/** Attempts whose status differed from the expected one. */
+	failedAttempts: number;
+	/** At least one unexpected attempt. */
+	failed: boolean;
+	/** The last attempt was as expected. */
+	passed: boolean;
+	/** Failed on every attempt. */
+	sticky: boolean;
+	/** A failure attributed to infrastructure. */
+	infra: boolean;
+}
+
+interface Position {
+	sha: string;
+	order: number;
+	runs: Run[];
+	counts: PositionCounts;
+}
+
+/** Playwright's outcome() is the truth about expectations; attempt counts are read through it. */
+function normalise(obs: RunObservation, infraFingerprints: ReadonlySet<string> | undefined): Run | null {
+	if (obs.outcome === 'skipped') return null;
+	let attempts = Math.max(1, Math.floor(obs.attempts) || 1);
+	let failedAttempts: number;
+	if (obs.outcome === 'expected') failedAttempts = 0;
+	else if (obs.outcome === 'unexpected') failedAttempts = attempts;
+	else {
+		attempts = Math.max(2, attempts);
+		failedAttempts = Math.min(attempts - 1, Math.max(1, Math.floor(obs.failedAttempts) || 1));
+	}
+	const failed = failedAttempts > 0;
+	const infraFingerprint = !!obs.errorFingerprint && !!infraFingerprints?.has(obs.errorFingerprint);
+	return {
+		obs,
+		t: obs.at.getTime(),
+		attempts,
+		failedAttempts,
+		failed,
+		passed: obs.outcome !== 'unexpected',
+		sticky: obs.outcome === 'unexpected',
+		infra: failed && (obs.infra || infraFingerprint)
+	};
+}
+
+function positionCounts(runs: readonly Run[]): PositionCounts {
+	const c: PositionCounts = { runs: 0, failed: 0, retried: 0, sticky: 0 };
+	for (const r of runs) {
+		c.runs++;
+		if (!r.failed) continue;
+		c.failed++;
+		if (r.attempts >= 2) {
+			c.retried++;
+			if (r.sticky) c.sticky++;
+		}
+	}
+	return c;
+}
+
+/** Default-branch runs grouped by commit, oldest commit first. */
+function defaultBranchPositions(runs: readonly Run[]): Position[] {
+	const bySha = new Map<string, Run[]>();
+	let allOrdered = true;
+	for (const r of runs) {
+		if (!r.obs.isDefaultBranch) continue;
+		if (r.obs.commitOrder === undefined || r.obs.commitOrder === null) allOrdered = false;
+		const list = bySha.get(r.obs.commitSha);
+		if (list) list.push(r);
+		else bySha.set(r.obs.commitSha, [r]);
+	}
+	const positions: Position[] = [];
+	for (const [sha, list] of bySha) {
+		// Without a known commit order, a commit sits where it was first seen: pipelines start in push order.
+		const order = allOrdered ? list[0]!.obs.commitOrder! : Math.min(...list.map((r) => r.t));
+		positions.push({ sha, order, runs: list, counts: { runs: 0, failed: 0, retried: 0, sticky: 0 } });
+	}
+	positions.sort((a, b) => a.order - b.order || (a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : 0));
+	return positions;
+}
+
+interface Posterior {
+	alpha: number;
+	beta: number;
+	attempts: number;
+	failedAttempts: number;
+}
+
+function posterior(runs: readonly Run[], s: AnalysisSettings, now: number, halfLifeMs: number): Posterior {
+	let alpha = s.priorAlpha;
+	let beta = s.priorBeta;
+	let attempts = 0;
+	let failedAttempts = 0;
+	for (const r of runs) {
+		const w = Math.pow(0.5, Math.max(0, now - r.t) / halfLifeMs);
+		alpha += w * r.failedAttempts;
+		beta += w * (r.attempts - r.failedAttempts);
+		attempts += r.attempts;
+		failedAttempts += r.failedAttempts;
+	}
+	return { alpha, beta, attempts, failedAttempts };
+}
+
+const iso = (t: number) => new Date(t).toISOString();
+const short = (sha: string) => sha.slice(0, 8);
+const pct = (x: number) => {
+	const v = x * 100;
+	return `${v >= 10 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toPrecision(2)}%`;
+};
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** Analyses one test's history. Pure: the same observations and settings give the same verdict. */
+export function analyzeTest(
+	observations: readonly RunObservation[],
+	s: AnalysisSettings = DEFAULT_ANALYSIS_SETTINGS,
+	context: AnalysisContext = {}
+): Verdict {
+	const halfLifeMs = s.halfLifeDays * DAY_MS;
+	let skippedRuns = 0;
+	let lastSeen = -Infinity;
+	const runs: Run[] = [];
+	for (const obs of observations) {
+		lastSeen = Math.max(lastSeen, obs.at.getTime());
+		const r = normalise(obs, context.infraFingerprints);
+		if (r) runs.push(r);
+		else skippedRuns++;
+	}
+	runs.sort((a, b) => a.t - b.t);
+	const now = context.now?.getTime() ?? (Number.isFinite(lastSeen) ? lastSeen : 0);
+	const reasons: string[] = [];
+
+	// 1. Infrastructure failures are set aside.
+	const infraRuns = runs.filter((r) => r.infra);
+	const clean = runs.filter((r) => !r.infra);
+
+	// 2. Change points over the default branch.
+	const positions = defaultBranchPositions(clean);
+	for (const p of positions) p.counts = positionCounts(p.runs);
+	const rawSegments = segmentHistory(
+		positions.map((p) => p.counts),
+		{ threshold: s.changePointThreshold }
+	);
+	const candidate = rawSegments.map(
+		(seg) =>
+			seg.counts.runs >= s.minBrokenRuns &&
+			seg.counts.failed >= s.brokenMinFailRate * seg.counts.runs &&
+			(seg.counts.retried === 0 || seg.counts.sticky >= s.brokenMinStickiness * seg.counts.retried)
+	);
+
+	// Feature-branch commits that only ever failed, on every attempt, may be real bugs in an
+	// unmerged change: they prove nothing about flakiness.
+	const passedShas = new Set<string>();
+	for (const r of clean) if (r.passed) passedShas.add(r.obs.commitSha);
+	const branchIgnored = (r: Run) => !r.obs.isDefaultBranch && r.sticky && !passedShas.has(r.obs.commitSha);
+
+	const inCandidate = new Set<Run>();
+	rawSegments.forEach((seg, i) => {
+		if (!candidate[i]) return;
+		for (let k = seg.start; k < seg.end; k++) for (const r of positions[k]!.runs) inCandidate.add(r);
+	});
+	// The flake rate seen outside failing segments, pessimistically high: a failing streak is a
+	// regression only if even that rate cannot explain it.
+	const background = posterior(
+		clean.filter((r) => !inCandidate.has(r) && !branchIgnored(r)),
+		s,
+		now,
+		Number.POSITIVE_INFINITY
+	);
+	const flakeCeiling = betaQuantile((1 + s.credibleMass) / 2, background.alpha, background.beta);
+	const segmentKinds: SegmentKind[] = rawSegments.map((seg, i) => {
+		if (candidate[i]) {
+			let failedAttempts = 0;
+			for (let k = seg.start; k < seg.end; k++) for (const r of positions[k]!.runs) failedAttempts += r.failedAttempts;
+			if (failedAttempts * Math.log(flakeCeiling) < Math.log(s.brokenImplausibility)) return 'broken';
+		}
+		return seg.counts.failed > 0 ? 'flaky' : 'passing';
+	});
+	const brokenRuns = new Set<Run>();
+	rawSegments.forEach((seg, i) => {
+		if (segmentKinds[i] !== 'broken') return;
+		for (let k = seg.start; k < seg.end; k++) for (const r of positions[k]!.runs) brokenRuns.add(r);
+	});
+
+	const segments: SegmentEvidence[] = rawSegments.map((seg, i) => {
+		const first = positions[seg.start]!;
+		const last = positions[seg.end - 1]!;
+		return {
+			kind: segmentKinds[i]!,
+			firstSha: first.sha,
+			lastSha: last.sha,
+			firstAt: iso(Math.min(...first.runs.map((r) => r.t))),
+			lastAt: iso(Math.max(...last.runs.map((r) => r.t))),
+			commits: seg.end - seg.start,
+			runs: seg.counts.runs,
+			failedRuns: seg.counts.failed,
+			retriedFailures: seg.counts.retried,
+			stickyFailures: seg.counts.sticky,
+			changePointGain: seg.gainAtStart
+		};
+	});
+
+	// 3. Flakiness evidence: everything outside broken segments and ignored branch failures.
+	let branchFailuresIgnored = 0;
+	const evidence: Run[] = [];
+	for (const r of clean) {
+		if (brokenRuns.has(r)) continue;
+		if (branchIgnored(r)) {
+			branchFailuresIgnored++;
+			continue;
+		}
+		evidence.push(r);
+	}
+
+	const bySha = new Map<string, Run[]>();
+	for (const r of evidence) {
+		const list = bySha.get(r.obs.commitSha);
+		if (list) list.push(r);
+		else bySha.set(r.obs.commitSha, [r]);
+	}
+	const mixed: (MixedCommitEvidence & { detectedT: number })[] = [];
+	const isolatedFailureTimes: number[] = [];
+	for (const [sha, list] of bySha) {
+		let sawFail = false;
+		let sawPass = false;
+		let inRun = false;
+		let detectedT = Number.NaN;
+		let failedRuns = 0;
+		let passedRuns = 0;
+		for (const r of list) {
+			if (r.failed) failedRuns++;
+			if (r.passed) passedRuns++;
+			if (r.failed && r.passed) inRun = true;
+			sawFail ||= r.failed;
+			sawPass ||= r.passed;
+			if (Number.isNaN(detectedT) && sawFail && sawPass) detectedT = r.t;
+		}
+		if (!Number.isNaN(detectedT)) {
+			// A failure and a pass in different runs: a run that failed throughout next to one that
+			// passed, or a run with a failed attempt next to one without.
+			const crossRun =
+				(list.some((r) => r.sticky) && list.some((r) => r.passed)) ||
+				(list.some((r) => r.failed) && list.some((r) => !r.failed));
+			mixed.push({
+				sha,
+				branch: list[0]!.obs.branch,
+				kind: inRun && crossRun ? 'both' : inRun ? 'in-run' : 'cross-run',
+				runs: list.length,
+				failedRuns,
+				passedRuns,
+				detectedAt: iso(detectedT),
+				lastAt: iso(list[list.length - 1]!.t),
+				detectedT
+			});
+		} else if (sawFail) {
+			isolatedFailureTimes.push(list.find((r) => r.failed)!.t);
+		}
+	}
+	mixed.sort((a, b) => b.detectedT - a.detectedT);
+	isolatedFailureTimes.sort((a, b) => a - b);
+
+	// 4. The estimate.
+	const post = posterior(evidence, s, now, halfLifeMs);
+	const score = post.alpha / (post.alpha + post.beta);
+	const interval = betaInterval(post.alpha, post.beta, s.credibleMass);
+	const evidenceFailures = evidence.filter((r) => r.failed);
+	const flakeRate = evidence.length === 0 ? 0 : evidenceFailures.length / evidence.length;
+	const lastFlakyT = evidenceFailures.length > 0 ? evidenceFailures[evidenceFailures.length - 1]!.t : null;
+
+	// 5. The state.
+	const mixedTimes = mixed.map((m) => m.detectedT).sort((a, b) => a - b);
+	const byMixed = mixed.length >= s.minMixedCommits ? mixedTimes[s.minMixedCommits - 1]! : null;
+	const enoughRuns = evidence.length >= s.minRunsForRate;
+	const byIsolated =
+		isolatedFailureTimes.length >= s.minIsolatedFailures && enoughRuns
+			? isolatedFailureTimes[s.minIsolatedFailures - 1]!
+			: null;
+	const flakyProven = byMixed !== null || byIsolated !== null;
+
+	const lastIdx = rawSegments.length - 1;
+	const tipBroken = lastIdx >= 0 && segmentKinds[lastIdx] === 'broken';
+	const infraStreak = tipBroken ? null : infraFailureStreak(runs);
+
+	let state: VerdictState;
+	let changePoint: VerdictEvidence['changePoint'] = null;
+	let firstDetectedAt: number | null = null;
+	let fixedRule: VerdictEvidence['fixedRule'] = null;
+	let failureProbability = score;
+
+	if (tipBroken) {
+		state = 'broken';
+		const seg = rawSegments[lastIdx]!;
+		const first = positions[seg.start]!;
+		const prev = seg.start > 0 ? positions[seg.start - 1]! : null;
+		const firstBadT = Math.min(...first.runs.map((r) => r.t));
+		changePoint = {
+			firstBadSha: first.sha,
+			firstBadAt: iso(firstBadT),
+			lastGoodSha: prev?.sha ?? null,
+			lastGoodAt: prev ? iso(Math.max(...prev.runs.map((r) => r.t))) : null,
+			gain: prev ? seg.gainAtStart : null
+		};
+		const segRuns = positions.slice(seg.start, seg.end).flatMap((p) => p.runs);
+		segRuns.sort((a, b) => a.t - b.t);
+		firstDetectedAt = segRuns[Math.min(segRuns.length, s.minBrokenRuns) - 1]!.t;
+		failureProbability = seg.counts.failed / seg.counts.runs;
+		const stickiness =
+			seg.counts.retried > 0
+				? `; ${seg.counts.sticky} of ${plural(seg.counts.retried, 'retried failure')} failed on every attempt`
+				: '';
+		reasons.push(
+			`Broken since commit ${short(first.sha)}: ${seg.counts.failed} of ${plural(seg.counts.runs, 'run')} ` +
+				`on ${plural(seg.end - seg.start, 'commit')} failed${stickiness}.` +
+				(prev ? ` Last passing commit: ${short(prev.sha)}.` : ' It has not passed on the default branch yet.')
+		);
+		reasons.push(
+			`A failure streak this long is implausible as flakiness (the rate seen elsewhere is at most ${pct(flakeCeiling)} per attempt).`
+		);
+	} else if (infraStreak) {
+		state = 'broken';
+		const { streak, prev } = infraStreak;
+		const first = streak[0]!;
+		const firstBadT = Math.min(...first.runs.map((r) => r.t));
+		changePoint = {
+			firstBadSha: first.sha,
+			firstBadAt: iso(firstBadT),
+			lastGoodSha: prev?.sha ?? null,
+			lastGoodAt: prev ? iso(Math.max(...prev.runs.map((r) => r.t))) : null,
+			gain: null
+		};
+		firstDetectedAt = Math.max(...streak[INFRA_STREAK_COMMITS - 1]!.runs.map((r) => r.t));
+		failureProbability = 1;
+		reasons.push(
+			`Failed on each of the last ${plural(streak.length, 'default-branch commit')} since ${short(first.sha)}, ` +
+				`always in jobs judged infrastructure failures: the build or environment is broken, not the test alone.`
+		);
+	} else if (flakyProven) {
+		firstDetectedAt = Math.min(byMixed ?? Infinity, byIsolated ?? Infinity);
+		// The fixed rule, at the rate seen up to the last flaky failure.
+		const before = evidence.filter((r) => r.t <= lastFlakyT!);
+		const postBefore = posterior(before, s, lastFlakyT!, halfLifeMs);
+		const rateBefore = postBefore.alpha / (postBefore.alpha + postBefore.beta);
+		const requiredRuns = Math.ceil(Math.log(1 - s.fixedConfidence) / Math.log(1 - rateBefore));
+		const cleanRunsSince = evidence.filter((r) => r.t > lastFlakyT!).length;
+		fixedRule = { cleanRunsSince, requiredRuns, rateBefore };
+		state = cleanRunsSince >= requiredRuns ? 'fixed' : 'flaky';
+		if (mixed.length > 0) {
+			const m = mixed[0]!;
+			const how =
+				m.kind === 'cross-run'
+					? `${m.failedRuns} failed and ${m.passedRuns} passed`
+					: 'failed and passed on retry in the same run';
+			reasons.push(
+				`Passed and failed on the same code: ${plural(mixed.length, 'commit')} with mixed outcomes ` +
+					`(latest ${short(m.sha)} on ${m.branch}: ${how}).`
+			);
+		}
+		if (isolatedFailureTimes.length > 0) {
+			reasons.push(
+				`Failed on ${plural(isolatedFailureTimes.length, 'other commit')} with passing runs around ` +
+					`them and no change point: failures come and go without code changes.`
+			);
+		}
+		reasons.push(
+			`Estimated failure probability ${pct(score)} per attempt (${Math.round(s.credibleMass * 100)}% interval ` +
+				`${pct(interval.low)}–${pct(interval.high)}); ${evidenceFailures.length} of ${plural(evidence.length, 'run')} had a failed attempt.`
+		);
+		if (state === 'fixed') {
+			reasons.unshift(
+				`Fixed: ${plural(cleanRunsSince, 'clean run')} since the last flaky failure on ${iso(lastFlakyT!).slice(0, 10)}; ` +
+					`at the ${pct(rateBefore)} rate seen before, ln(${(1 - s.fixedConfidence).toFixed(2)})/ln(1 − p) = ${requiredRuns} clean runs ` +
+					`make a fix ${Math.round(s.fixedConfidence * 100)}% certain.`
+			);
+		} else if (cleanRunsSince > 0) {
+			reasons.push(
+				`${plural(cleanRunsSince, 'clean run')} since the last failure; ${requiredRuns} are needed to call it fixed at ${pct(rateBefore)}.`
+			);
+		}
+	} else if (
+		evidenceFailures.length > 0 &&
+		(now - lastFlakyT! <= s.suspectDays * DAY_MS || isolatedFailureTimes.length >= s.minIsolatedFailures)
+	) {
+		state = 'suspect';
+		firstDetectedAt = evidenceFailures[0]!.t;
+		reasons.push(
+			isolatedFailureTimes.length >= s.minIsolatedFailures
+				? `Failed on ${plural(isolatedFailureTimes.length, 'commit')} but has only ${plural(evidence.length, 'run')}: too few to judge.`
+				: `One unexplained failure (${iso(lastFlakyT!).slice(0, 10)}, commit ${short(evidenceFailures[evidenceFailures.length - 1]!.obs.commitSha)}) ` +
+						`without a passing retry or re-run of that commit: not enough to call it flaky.`
+		);
+	} else {
+		state = 'healthy';
+		reasons.push(
+			evidenceFailures.length === 0
+				? `No flaky failures in ${plural(evidence.length, 'run')}.`
+				: `One old unexplained failure in ${plural(evidence.length, 'run')}.`
+		);
+	}
+
+	const pastBroken = segments.filter((seg, i) => seg.kind === 'broken' && !(tipBroken && i === lastIdx));
+	for (const seg of pastBroken) {
+		const next = segments[segments.indexOf(seg) + 1];
+		reasons.push(
+			`Was broken from ${short(seg.firstSha)} (${seg.firstAt.slice(0, 10)})` +
+				(next ? ` until ${short(next.firstSha)} (${next.firstAt.slice(0, 10)})` : '') +
+				'; those failures are not counted as flakiness.'
+		);
+	}
+	if (infraRuns.length > 0) {
+		reasons.push(
+			`${plural(infraRuns.length, 'failed run')} in jobs judged infrastructure failures ${infraRuns.length === 1 ? 'is' : 'are'} not counted.`
+		);
+	}
+	if (branchFailuresIgnored > 0) {
+		reasons.push(
+			`${plural(branchFailuresIgnored, 'failed run')} on feature-branch commits that never passed ${branchFailuresIgnored === 1 ? 'is' : 'are'} not counted (possibly real bugs in unmerged changes).`
+		);
+	}
+
+	// Impact: minutes per day this test's failures cost, at its current failure probability.
+	const windowStart = now - s.impactWindowDays * DAY_MS;
+	const recent = runs.filter((r) => r.t >= windowStart);
+	const firstT = runs.length > 0 ? runs[0]!.t : now;
+	const spanDays = Math.max(1, Math.min(s.impactWindowDays, (now - Math.max(firstT, windowStart)) / DAY_MS));
+	const runsPerDay = recent.length / spanDays;
+	const durationSource = recent.length > 0 ? recent : runs;
+	const meanAttemptMinutes =
+		durationSource.length === 0
+			? 0
+			: durationSource.reduce((sum, r) => sum + r.obs.durationMs / r.attempts, 0) / durationSource.length / 60_000;
+	const impactMinutes = failureProbability * runsPerDay * meanAttemptMinutes;
+
+	const failures = clean.filter((r) => r.obs.outcome === 'unexpected').length;
+	const flakyRuns = clean.filter((r) => r.obs.outcome === 'flaky').length;
+	const lastBrokenSeg = tipBroken ? rawSegments[lastIdx]! : null;
+
+	return {
+		state,
+		score,
+		scoreLow: interval.low,
+		scoreHigh: interval.high,
+		flakeRate,
+		runs: runs.length,
+		failures,
+		flakyRuns,
+		mixedCommits: mixed.length,
+		impactMinutes,
+		firstDetectedAt: firstDetectedAt === null ? null : new Date(firstDetectedAt),
+		lastFlakyAt: lastFlakyT === null ? null : new Date(lastFlakyT),
+		lastSeenAt: Number.isFinite(lastSeen) ? new Date(lastSeen) : null,
+		changePointSha: changePoint?.firstBadSha ?? null,
+		changePointAt: changePoint ? new Date(changePoint.firstBadAt) : null,
+		evidence: {
+			version: 1,
+			reasons,
+			estimate: {
+				mean: score,
+				low: interval.low,
+				high: interval.high,
+				credibleMass: s.credibleMass,
+				halfLifeDays: s.halfLifeDays,
+				alpha: post.alpha,
+				beta: post.beta,
+				attempts: post.attempts,
+				failedAttempts: post.failedAttempts
+			},
+			counts: {
+				runs: runs.length,
+				evidenceRuns: evidence.length,
+				failures,
+				flakyRuns,
+				mixedCommits: mixed.length,
+				isolatedFailures: isolatedFailureTimes.length,
+				infraRuns: infraRuns.length,
+				skippedRuns,
+				branchFailuresIgnored,
+				brokenRuns: lastBrokenSeg ? lastBrokenSeg.counts.runs : 0
+			},
+			mixedCommits: mixed.slice(0, s.evidenceLimit).map(({ detectedT: _detectedT, ...m }) => m),
+			mixedCommitsTotal: mixed.length,
+			segments,
+			changePoint,
+			fixedRule,
+			infra: infraRuns
+				.slice(-s.evidenceLimit)
+				.reverse()
+				.map((r) => ({
+					runId: r.obs.runId,
+					at: iso(r.t),
+					commitSha: r.obs.commitSha,
+					fingerprint: r.obs.errorFingerprint ?? null
+				})),
+			impact: { runsPerDay, meanAttemptMinutes, failureProbability }
+		}
+	};
+}
+
+/**
+ * The newest default-branch commits on which every run failed in an infrastructure-flagged job,
+ * when there are at least INFRA_STREAK_COMMITS of them. A build that breaks the application for
+ * every test looks like an outage to the per-job guard; a streak across commits is not one.
+ */
+function infraFailureStreak(runs: readonly Run[]): { streak: Position[]; prev: Position | null } | null {
+	const positions = defaultBranchPositions(runs);
+	let i = positions.length;
+	while (i > 0 && positions[i - 1]!.runs.every((r) => r.infra)) i--;
+	if (positions.length - i < INFRA_STREAK_COMMITS) return null;
+	return { streak: positions.slice(i), prev: i > 0 ? positions[i - 1]! : null };
+}

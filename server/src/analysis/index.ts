@@ -1,0 +1,18 @@
+export { analyzeTest } from './engine.js';
+export { judgeJobInfra, type InfraJudgement, type JobResult } from './infra.js';
+export { errorFingerprint, normaliseErrorMessage, stripAnsi } from './fingerprint.js';
+export { segmentHistory, segmentLogLikelihood, LUCI_PRIORS, LUCI_SPLIT_THRESHOLD } from './changepoint.js';
+export { betaCdf, betaInterval, betaQuantile, lnBeta, lnGamma } from './beta.js';
+export {
+	analysisSettingsSchema,
+	infraGuardSettingsSchema,
+	resolveAnalysisSettings,
+	resolveInfraGuardSettings,
+	DEFAULT_ANALYSIS_SETTINGS,
+	DEFAULT_INFRA_GUARD_SETTINGS,
+	type AnalysisSettings,
+	type AnalysisSettingsInput,
+	type InfraGuardSettings,
+	type InfraGuardSettingsInput
+} from './settings.js';
+export type * from './types.js';

@@ -1,0 +1,152 @@
+/** Input and output of the flakiness engine. Plain data: no database, no HTTP. */
+
+export type Outcome = 'expected' | 'unexpected' | 'flaky' | 'skipped';
+
+/** The verdict states the engine produces (`quarantined` is set by people, not by the engine). */
+export type VerdictState = 'healthy' | 'flaky' | 'broken' | 'suspect' | 'fixed';
+
+/** One run of one test (file + title path + project): one row of `test_results` with its run. */
+export interface RunObservation {
+	runId: string;
+	/** When the run (job) started. */
+	at: Date;
+	commitSha: string;
+	branch: string;
+	isDefaultBranch: boolean;
+	/**
+	 * Position of the commit on the default branch (larger = later), when known. Without it the
+	 * engine orders default-branch commits by the first time each was seen.
+	 */
+	commitOrder?: number | undefined;
+	pipelineId: string;
+	jobId: string;
+	isMergeRequest: boolean;
+	/** Playwright's outcome(): already accounts for `expectedStatus` (test.fail()). */
+	outcome: Outcome;
+	attempts: number;
+	/** Attempts whose status differed from the expected status. */
+	failedAttempts: number;
+	/** Sum over attempts. */
+	durationMs: number;
+	errorFingerprint?: string | null | undefined;
+	/** The run's job was judged an infrastructure failure (see `judgeJobInfra`). */
+	infra: boolean;
+}
+
+export interface AnalysisContext {
+	/** Age reference for time decay; defaults to the newest observation. */
+	now?: Date;
+	/**
+	 * Error fingerprints known to come from infrastructure (the dominant error of jobs judged
+	 * infrastructure failures). A failure carrying one is treated as an infrastructure failure
+	 * even in a job below the guard's thresholds.
+	 */
+	infraFingerprints?: ReadonlySet<string>;
+}
+
+export interface MixedCommitEvidence {
+	sha: string;
+	branch: string;
+	/** `in-run`: failed then passed on retry; `cross-run`: separate runs disagreed; or both. */
+	kind: 'in-run' | 'cross-run' | 'both';
+	runs: number;
+	failedRuns: number;
+	passedRuns: number;
+	/** When the commit first showed both outcomes. */
+	detectedAt: string;
+	lastAt: string;
+}
+
+export type SegmentKind = 'passing' | 'flaky' | 'broken';
+
+export interface SegmentEvidence {
+	kind: SegmentKind;
+	firstSha: string;
+	lastSha: string;
+	firstAt: string;
+	lastAt: string;
+	commits: number;
+	runs: number;
+	/** Runs with an unexpected result (H). */
+	failedRuns: number;
+	/** Failed runs with two or more attempts (T). */
+	retriedFailures: number;
+	/** Retried failed runs in which every attempt failed (U). */
+	stickyFailures: number;
+	/** Log-likelihood gain of the change point that opened this segment (0 for the first). */
+	changePointGain: number;
+}
+
+export interface VerdictEvidence {
+	version: 1;
+	/** Why the verdict is what it is, in words, strongest first. */
+	reasons: string[];
+	estimate: {
+		/** Posterior mean per-attempt failure probability of the flaky component. */
+		mean: number;
+		low: number;
+		high: number;
+		credibleMass: number;
+		halfLifeDays: number;
+		/** Time-decayed pseudo-counts behind the posterior (prior included). */
+		alpha: number;
+		beta: number;
+		/** Undecayed counts over the runs used as flakiness evidence. */
+		attempts: number;
+		failedAttempts: number;
+	};
+	counts: {
+		runs: number;
+		evidenceRuns: number;
+		failures: number;
+		flakyRuns: number;
+		mixedCommits: number;
+		/** Failed runs, outside broken segments, on commits that never passed (no mixed proof). */
+		isolatedFailures: number;
+		infraRuns: number;
+		skippedRuns: number;
+		/** Feature-branch runs left out: their commit only ever failed, every attempt (likely a real bug in an unmerged change). */
+		branchFailuresIgnored: number;
+		brokenRuns: number;
+	};
+	/** Most recent first, capped. */
+	mixedCommits: MixedCommitEvidence[];
+	mixedCommitsTotal: number;
+	/** Default-branch history segments, oldest first. */
+	segments: SegmentEvidence[];
+	/** For a broken test: where the failing segment begins (commit range lastGood..firstBad]. */
+	changePoint: {
+		firstBadSha: string;
+		firstBadAt: string;
+		lastGoodSha: string | null;
+		lastGoodAt: string | null;
+		gain: number | null;
+	} | null;
+	/** The "fixed" rule: enough clean runs since the last flaky failure for the rate seen. */
+	fixedRule: { cleanRunsSince: number; requiredRuns: number; rateBefore: number } | null;
+	/** Runs whose failures were attributed to infrastructure: most recent first, capped. */
+	infra: { runId: string; at: string; commitSha: string; fingerprint: string | null }[];
+	impact: { runsPerDay: number; meanAttemptMinutes: number; failureProbability: number };
+}
+
+/** The verdict for one test; its fields map one to one onto the `TestHealth` row. */
+export interface Verdict {
+	state: VerdictState;
+	score: number;
+	scoreLow: number;
+	scoreHigh: number;
+	/** Observed share of evidence runs with a failed attempt (flaky component only). */
+	flakeRate: number;
+	runs: number;
+	failures: number;
+	flakyRuns: number;
+	mixedCommits: number;
+	/** Failure probability × runs per day × mean attempt duration, in minutes per day. */
+	impactMinutes: number;
+	firstDetectedAt: Date | null;
+	lastFlakyAt: Date | null;
+	lastSeenAt: Date | null;
+	changePointSha: string | null;
+	changePointAt: Date | null;
+	evidence: VerdictEvidence;
+}
