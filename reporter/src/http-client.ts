@@ -20,6 +20,8 @@ export interface HttpClientOptions {
 	userAgent?: string;
 	/** For tests: the jitter source. */
 	random?: () => number;
+	/** For tests: how to wait before a retry (rejects when `signal` aborts). */
+	sleep?: (ms: number, signal: AbortSignal) => Promise<unknown>;
 	debug?: Debug;
 }
 
@@ -40,6 +42,8 @@ export interface HttpResponse {
 	status: number;
 	body: unknown;
 }
+
+const defaultSleep = (ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal });
 
 /** Delay before retry number `attempt` (1-based): exponential, with "equal jitter". */
 export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
@@ -120,7 +124,7 @@ export default class HttpClient {
 			const delay = this.retryDelay(attempt, lastError);
 			if (delay === undefined) throw lastError;
 			try {
-				await sleep(delay, undefined, { signal: this.controller.signal });
+				await (this.options.sleep ?? defaultSleep)(delay, this.controller.signal);
 			} catch {
 				throw this.deadlineError(lastError);
 			}
