@@ -21,7 +21,12 @@ export type RunStatus = z.infer<typeof runStatusSchema>;
 export const ciProviderSchema = z.enum(['gitlab', 'github', 'local', 'other']);
 export type CiProvider = z.infer<typeof ciProviderSchema>;
 
-const text = (max: number) => z.string().max(max);
+/** Text that PostgreSQL can store: NUL characters are refused (error text is sanitised instead). */
+const text = (max: number) =>
+	z
+		.string()
+		.max(max)
+		.regex(/^[^\u0000]*$/, 'must not contain NUL characters');
 const idLike = z
 	.string()
 	.min(1)
@@ -70,10 +75,10 @@ export const ciMetadataSchema = z
 export type CiMetadata = z.infer<typeof ciMetadataSchema>;
 
 export const testErrorSchema = z.object({
-	message: text(65_536),
-	stack: text(65_536).optional(),
+	message: z.string().max(65_536),
+	stack: z.string().max(65_536).optional(),
 	/** "file:line:column" */
-	location: text(1024).optional()
+	location: z.string().max(1024).optional()
 });
 export type TestError = z.infer<typeof testErrorSchema>;
 

@@ -3,8 +3,15 @@ import fp from 'fastify-plugin';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import auth from './auth/plugin.js';
 import errors from './plugins/errors.js';
+import openapi from './plugins/openapi.js';
+import rateLimit from './plugins/rate-limit.js';
+import runSweeper from './plugins/run-sweeper.js';
 import security from './plugins/security.js';
+import admin from './routes/api/admin.js';
+import reports from './routes/api/reports.js';
+import runs from './routes/api/runs.js';
 import health from './routes/health.js';
 
 declare module 'fastify' {
@@ -30,7 +37,15 @@ async function app(instance: FastifyInstance, opts: AppOptions) {
 
 	await instance.register(errors);
 	await instance.register(security, { corsOrigins: opts.config.CORS_ORIGINS });
+	await instance.register(rateLimit);
+	await instance.register(auth);
+	await instance.register(openapi, { version: opts.version });
+	await instance.register(runSweeper, { timeoutMinutes: opts.config.RUN_TIMEOUT_MINUTES });
+
 	await instance.register(health, { version: opts.version, migrationsDir: opts.migrationsDir });
+	await instance.register(reports);
+	await instance.register(runs);
+	await instance.register(admin);
 }
 
 export default fp(app, { name: 'flackyness-app', fastify: '5.x' });

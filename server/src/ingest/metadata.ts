@@ -1,0 +1,79 @@
+import { ciMetadataSchema, type CiMetadata } from 'flackyness-reporter/protocol';
+import { HttpError } from '../lib/http-errors.js';
+
+/** Metadata keys besides the CI ones that an upload may carry. */
+const EXTRA_KEYS = ['idempotencyKey', 'project'] as const;
+const CI_KEYS = Object.keys(ciMetadataSchema.shape) as Array<keyof CiMetadata>;
+const KNOWN = new Set<string>([...CI_KEYS, ...EXTRA_KEYS]);
+const NUMERIC = new Set<string>(['mrIid', 'shardIndex', 'shardTotal']);
+
+export interface UploadMetadata {
+	ci: CiMetadata;
+	idempotencyKey?: string;
+	/** Project slug or id named by the request; must match the token's project. */
+	project?: string;
+}
+
+/** commit-sha, commit_sha and commitSha all name commitSha. */
+function camel(key: string): string {
+	return key.toLowerCase().replace(/[-_]+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function canonical(key: string): string | undefined {
+	if (KNOWN.has(key)) return key;
+	const c = camel(key);
+	if (KNOWN.has(c)) return c;
+	// Header names arrive lower-cased: match case-insensitively.
+	for (const k of KNOWN) if (k.toLowerCase() === c.toLowerCase()) return k;
+	return undefined;
+}
+
+const HEADER_PREFIX = 'x-flackyness-';
+
+/**
+ * Collects upload metadata from X-Flackyness-* headers, query parameters and multipart fields (in
+ * that order, later ones winning), and validates it with the protocol's schema.
+ */
+export function collectMetadata(sources: {
+	headers?: Record<string, string | string[] | undefined>;
+	query?: Record<string, unknown>;
+	fields?: Record<string, string>;
+}): UploadMetadata {
+	const raw: Record<string, string> = {};
+	const add = (key: string, value: unknown, where: string) => {
+		if (value === undefined) return;
+		const name = canonical(key);
+		if (!name) {
+			throw new HttpError(400, `Unknown metadata "${key}" in ${where}; known: ${[...KNOWN].join(', ')}.`);
+		}
+		if (typeof value !== 'string') throw new HttpError(400, `Metadata "${key}" in ${where} must be given once, as text.`);
+		if (value.trim() !== '') raw[name] = value.trim();
+	};
+	for (const [k, v] of Object.entries(sources.headers ?? {})) {
+		if (k.toLowerCase().startsWith(HEADER_PREFIX)) add(k.slice(HEADER_PREFIX.length), v, 'headers');
+	}
+	for (const [k, v] of Object.entries(sources.query ?? {})) add(k, v, 'the query string');
+	for (const [k, v] of Object.entries(sources.fields ?? {})) add(k, v, 'form fields');
+
+	const { idempotencyKey, project, ...rest } = raw;
+	const ciInput: Record<string, string | number> = {};
+	for (const [k, v] of Object.entries(rest)) {
+		if (NUMERIC.has(k)) {
+			if (!/^\d{1,10}$/.test(v)) throw new HttpError(400, `metadata.${k}: must be a whole number (got "${v.slice(0, 40)}")`);
+			ciInput[k] = Number(v);
+		} else ciInput[k] = v;
+	}
+	const parsed = ciMetadataSchema.safeParse(ciInput);
+	if (!parsed.success) {
+		const issue = parsed.error.issues[0]!;
+		throw new HttpError(400, `metadata.${issue.path.join('.')}: ${issue.message}`);
+	}
+	if (idempotencyKey !== undefined && (idempotencyKey.length < 8 || idempotencyKey.length > 200)) {
+		throw new HttpError(400, 'metadata.idempotencyKey: must be 8 to 200 characters');
+	}
+	return {
+		ci: parsed.data,
+		...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+		...(project !== undefined ? { project } : {})
+	};
+}

@@ -1,0 +1,340 @@
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import type { CiMetadata, RunStatus, TestResultData } from 'flackyness-reporter/protocol';
+import { errorFingerprint, stripAnsi } from './errors.js';
+
+/**
+ * Bulk storage of runs and results. Every write is set-based (one statement per table per batch,
+ * rows passed as one JSON parameter), and each call runs in the transaction it is given, so that a
+ * failed request leaves nothing behind.
+ */
+
+export type RunSource = 'reporter' | 'json_upload';
+
+export interface RunIdentity {
+	idempotencyKey: string;
+	/** Shards of one pipeline job share it: pipeline + job name without the " i/N" suffix. */
+	groupKey: string | null;
+}
+
+/** "e2e 1/3" (GitLab) and "e2e: [1/3]" (gitlab-ci-local) both name the job "e2e". */
+export function baseJobName(jobName: string): string {
+	return jobName
+		.replace(/:?\s*\[\d+\/\d+\]\s*$/, '')
+		.replace(/\s+\d+\/\d+\s*$/, '')
+		.trim();
+}
+
+export function runIdentity(ci: CiMetadata, opts: { clientKey?: string; contentHash?: string }): RunIdentity {
+	const provider = ci.provider ?? 'other';
+	const groupKey =
+		ci.pipelineId && ci.jobName ? `${provider}:${ci.pipelineId}:${baseJobName(ci.jobName)}` : ci.pipelineId ? `${provider}:${ci.pipelineId}` : null;
+	let idempotencyKey: string;
+	if (opts.clientKey) idempotencyKey = `client:${opts.clientKey}`;
+	else if (ci.jobId) idempotencyKey = `ci:${provider}:${ci.pipelineId ?? ''}:${ci.jobId}:${ci.shardIndex ?? ''}`;
+	else if (opts.contentHash) idempotencyKey = `sha256:${opts.contentHash}`;
+	else idempotencyKey = `anon:${createHash('sha256').update(`${Date.now()}:${Math.random()}`).digest('hex')}`;
+	return { idempotencyKey, groupKey };
+}
+
+export interface OpenRunInput {
+	projectId: string;
+	identity: RunIdentity;
+	source: RunSource;
+	ci: CiMetadata;
+	playwrightVersion?: string | undefined;
+	startedAt?: string | undefined;
+}
+
+/** Inserts the run unless its idempotency key exists; either way answers its id. */
+export async function openRun(client: pg.ClientBase, input: OpenRunInput): Promise<{ id: string; created: boolean }> {
+	const { ci } = input;
+	const isDefault = ci.branch && ci.defaultBranch ? ci.branch === ci.defaultBranch : null;
+	const inserted = await client.query<{ id: string }>(
+		`INSERT INTO runs (project_id, idempotency_key, group_key, source, ci_provider, branch, is_default_branch, commit_sha,
+		   commit_title, commit_author, commit_timestamp, pipeline_id, pipeline_iid, pipeline_url, pipeline_source, job_id,
+		   job_name, job_url, mr_iid, mr_source_branch, mr_target_branch, shard_index, shard_total, playwright_version, started_at)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
+		   COALESCE($25::timestamptz, now()))
+		 ON CONFLICT (project_id, idempotency_key) DO NOTHING
+		 RETURNING id`,
+		[
+			input.projectId,
+			input.identity.idempotencyKey,
+			input.identity.groupKey,
+			input.source,
+			ci.provider ?? null,
+			ci.branch ?? ci.tag ?? null,
+			isDefault,
+			ci.commitSha ?? null,
+			ci.commitTitle ?? null,
+			ci.commitAuthor ?? null,
+			ci.commitTimestamp ?? null,
+			ci.pipelineId ?? null,
+			ci.pipelineIid ?? null,
+			ci.pipelineUrl ?? null,
+			ci.pipelineSource ?? null,
+			ci.jobId ?? null,
+			ci.jobName ?? null,
+			ci.jobUrl ?? null,
+			ci.mrIid ?? null,
+			ci.mrSourceBranch ?? null,
+			ci.mrTargetBranch ?? null,
+			ci.shardIndex ?? null,
+			ci.shardTotal ?? null,
+			input.playwrightVersion ?? null,
+			input.startedAt ?? null
+		]
+	);
+	if (inserted.rows[0]) return { id: inserted.rows[0].id, created: true };
+	const existing = await client.query<{ id: string }>(`SELECT id FROM runs WHERE project_id = $1 AND idempotency_key = $2`, [
+		input.projectId,
+		input.identity.idempotencyKey
+	]);
+	return { id: existing.rows[0]!.id, created: false };
+}
+
+/** sha256(project name, file, title path) — the test's identity inside a project. */
+export function testKey(r: Pick<TestResultData, 'file' | 'titlePath' | 'projectName'>): string {
+	return createHash('sha256')
+		.update(JSON.stringify([r.projectName, r.file, r.titlePath]))
+		.digest('hex');
+}
+
+interface PreparedResult {
+	key: string;
+	data: TestResultData;
+	message: string | null;
+	stack: string | null;
+	fingerprint: string | null;
+}
+
+/** PostgreSQL text cannot hold NUL; error output may (a test printing binary data). */
+function storable(s: string): string {
+	return s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s;
+}
+
+/** Strips ANSI codes, fingerprints errors and keeps one result per identity (the last one). */
+function prepare(results: TestResultData[]): PreparedResult[] {
+	const byKey = new Map<string, PreparedResult>();
+	for (const data of results) {
+		const key = testKey(data);
+		const message = data.error ? storable(stripAnsi(data.error.message)) : null;
+		byKey.set(key, {
+			key,
+			data,
+			message,
+			stack: data.error?.stack ? storable(stripAnsi(data.error.stack)) : null,
+			fingerprint: message !== null ? errorFingerprint(message) : null
+		});
+	}
+	// A stable order keeps concurrent uploads of overlapping tests from deadlocking on row locks.
+	return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+export interface StoredBatch {
+	accepted: number;
+	duplicates: number;
+	testIds: string[];
+}
+
+/** Upserts the tests and inserts the results of one batch; results already stored are skipped. */
+export async function storeResults(
+	client: pg.ClientBase,
+	projectId: string,
+	runId: string,
+	results: TestResultData[]
+): Promise<StoredBatch> {
+	if (results.length === 0) return { accepted: 0, duplicates: 0, testIds: [] };
+	const rows = prepare(results);
+
+	const tests = await client.query<{ id: string; key: string }>(
+		`INSERT INTO tests AS t (project_id, key, file, title_path, title, project_name, tags, first_seen_at, last_seen_at)
+		 SELECT $1, r.key, r.file, r.title_path, r.title, r.project_name, r.tags, r.seen, r.seen
+		 FROM jsonb_to_recordset($2::jsonb) AS r(key text, file text, title_path text[], title text, project_name text, tags text[], seen timestamptz)
+		 ON CONFLICT (project_id, key) DO UPDATE
+		   SET last_seen_at = GREATEST(t.last_seen_at, EXCLUDED.last_seen_at),
+		       first_seen_at = LEAST(t.first_seen_at, EXCLUDED.first_seen_at),
+		       tags = EXCLUDED.tags
+		 RETURNING id, key`,
+		[
+			projectId,
+			JSON.stringify(
+				rows.map((r) => ({
+					key: r.key,
+					file: r.data.file,
+					title_path: r.data.titlePath,
+					title: r.data.titlePath[r.data.titlePath.length - 1],
+					project_name: r.data.projectName,
+					tags: r.data.tags,
+					seen: r.data.startedAt
+				}))
+			)
+		]
+	);
+	const idByKey = new Map(tests.rows.map((t) => [t.key, t.id]));
+
+	const inserted = await client.query<{ test_id: string; outcome: string }>(
+		`INSERT INTO test_results (project_id, run_id, test_id, outcome, expected_status, status, attempts, failed_attempts,
+		   duration_ms, started_at, error_message, error_stack, error_location, error_fingerprint, annotations)
+		 SELECT $1, $2, r.test_id, r.outcome::outcome, r.expected_status, r.status, r.attempts, r.failed_attempts,
+		   r.duration_ms, r.started_at, r.error_message, r.error_stack, r.error_location, r.error_fingerprint, r.annotations
+		 FROM jsonb_to_recordset($3::jsonb) AS r(test_id uuid, outcome text, expected_status text, status text, attempts int,
+		   failed_attempts int, duration_ms int, started_at timestamptz, error_message text, error_stack text,
+		   error_location text, error_fingerprint text, annotations jsonb)
+		 ON CONFLICT (run_id, test_id) DO NOTHING
+		 RETURNING test_id, outcome`,
+		[
+			projectId,
+			runId,
+			JSON.stringify(
+				rows.map((r) => ({
+					test_id: idByKey.get(r.key),
+					outcome: r.data.outcome,
+					expected_status: r.data.expectedStatus,
+					status: r.data.status,
+					attempts: r.data.attempts,
+					failed_attempts: r.data.failedAttempts,
+					duration_ms: r.data.durationMs,
+					started_at: r.data.startedAt,
+					error_message: r.message,
+					error_stack: r.stack,
+					error_location: r.data.error?.location ? storable(r.data.error.location) : null,
+					error_fingerprint: r.fingerprint,
+					annotations: r.data.annotations.length ? r.data.annotations : null
+				}))
+			)
+		]
+	);
+
+	const insertedIds = new Set(inserted.rows.map((r) => r.test_id));
+	const fresh = rows.filter((r) => insertedIds.has(idByKey.get(r.key)!));
+	await bumpRunCounts(client, runId, fresh);
+	await upsertErrorClusters(client, projectId, fresh);
+	return {
+		accepted: inserted.rows.length,
+		duplicates: results.length - inserted.rows.length,
+		testIds: [...insertedIds]
+	};
+}
+
+async function bumpRunCounts(client: pg.ClientBase, runId: string, fresh: PreparedResult[]): Promise<void> {
+	const c = { expected: 0, unexpected: 0, flaky: 0, skipped: 0 };
+	for (const r of fresh) c[r.data.outcome]++;
+	await client.query(
+		`UPDATE runs SET total = total + $2, expected = expected + $3, unexpected = unexpected + $4, flaky = flaky + $5,
+		   skipped = skipped + $6, last_activity_at = now()
+		 WHERE id = $1`,
+		[runId, fresh.length, c.expected, c.unexpected, c.flaky, c.skipped]
+	);
+}
+
+async function upsertErrorClusters(client: pg.ClientBase, projectId: string, fresh: PreparedResult[]): Promise<void> {
+	const clusters = new Map<string, { message: string; n: number; at: string }>();
+	for (const r of fresh) {
+		if (!r.fingerprint || r.message === null) continue;
+		const c = clusters.get(r.fingerprint);
+		if (c) {
+			c.n++;
+			if (r.data.startedAt > c.at) c.at = r.data.startedAt;
+		} else clusters.set(r.fingerprint, { message: r.message.slice(0, 4000), n: 1, at: r.data.startedAt });
+	}
+	if (clusters.size === 0) return;
+	const rows = [...clusters.entries()]
+		.sort(([a], [b]) => (a < b ? -1 : 1))
+		.map(([fingerprint, c]) => ({ fingerprint, message: c.message, n: c.n, at: c.at }));
+	await client.query(
+		`INSERT INTO error_clusters AS e (project_id, fingerprint, message, occurrences, first_seen_at, last_seen_at)
+		 SELECT $1, r.fingerprint, r.message, r.n, r.at, r.at
+		 FROM jsonb_to_recordset($2::jsonb) AS r(fingerprint text, message text, n int, at timestamptz)
+		 ON CONFLICT (project_id, fingerprint) DO UPDATE
+		   SET occurrences = e.occurrences + EXCLUDED.occurrences,
+		       last_seen_at = GREATEST(e.last_seen_at, EXCLUDED.last_seen_at),
+		       first_seen_at = LEAST(e.first_seen_at, EXCLUDED.first_seen_at)`,
+		[projectId, JSON.stringify(rows)]
+	);
+}
+
+/** Marks a run finished and queues analysis of every test it touched. */
+export async function completeRun(
+	client: pg.ClientBase,
+	runId: string,
+	done: { status: RunStatus | 'incomplete'; durationMs?: number | undefined }
+): Promise<void> {
+	await client.query(
+		`UPDATE runs SET status = $2::run_status, ended_at = COALESCE(ended_at, now()),
+		   duration_ms = COALESCE($3::int, duration_ms, LEAST(extract(epoch FROM (now() - started_at)) * 1000, 2147483647)::int),
+		   last_activity_at = now()
+		 WHERE id = $1`,
+		[runId, done.status, done.durationMs === undefined ? null : Math.min(Math.round(done.durationMs), 2_147_483_647)]
+	);
+	await enqueueRunAnalysis(client, runId);
+}
+
+/** One pending row per test: a test touched by many runs is analysed once. */
+export async function enqueueRunAnalysis(client: pg.ClientBase, runId: string): Promise<void> {
+	await client.query(
+		`INSERT INTO analysis_tasks (project_id, test_id)
+		 SELECT project_id, test_id FROM test_results WHERE run_id = $1 ORDER BY test_id
+		 ON CONFLICT (test_id) DO UPDATE SET enqueued_at = now()`,
+		[runId]
+	);
+}
+
+export interface RunSummary {
+	id: string;
+	projectId: string;
+	status: string;
+	total: number;
+	expected: number;
+	unexpected: number;
+	flaky: number;
+	skipped: number;
+}
+
+export async function findRun(client: pg.ClientBase | pg.Pool, runId: string): Promise<RunSummary | null> {
+	const { rows } = await client.query<RunSummary>(
+		`SELECT id, project_id AS "projectId", status, total, expected, unexpected, flaky, skipped FROM runs WHERE id = $1`,
+		[runId]
+	);
+	return rows[0] ?? null;
+}
+
+/** Closes streamed runs that went quiet; safe to run on every instance at once. */
+export async function closeStaleRuns(pool: pg.Pool, olderThanMinutes: number): Promise<string[]> {
+	const client = await pool.connect();
+	try {
+		await client.query('BEGIN');
+		const { rows } = await client.query<{ id: string }>(
+			`UPDATE runs SET status = 'incomplete', ended_at = last_activity_at,
+			   duration_ms = LEAST(extract(epoch FROM (last_activity_at - started_at)) * 1000, 2147483647)::int
+			 WHERE status = 'running' AND last_activity_at < now() - make_interval(mins => $1)
+			 RETURNING id`,
+			[olderThanMinutes]
+		);
+		for (const r of rows) await enqueueRunAnalysis(client, r.id);
+		await client.query('COMMIT');
+		return rows.map((r) => r.id);
+	} catch (err) {
+		await client.query('ROLLBACK').catch(() => undefined);
+		throw err;
+	} finally {
+		client.release();
+	}
+}
+
+/** Runs fn in a transaction on a pooled connection. */
+export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+	const client = await pool.connect();
+	try {
+		await client.query('BEGIN');
+		const result = await fn(client);
+		await client.query('COMMIT');
+		return result;
+	} catch (err) {
+		await client.query('ROLLBACK').catch(() => undefined);
+		throw err;
+	} finally {
+		client.release();
+	}
+}

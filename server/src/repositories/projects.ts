@@ -1,0 +1,115 @@
+import type pg from 'pg';
+import { generateToken } from '../lib/tokens.js';
+
+export interface ProjectRow {
+	id: string;
+	slug: string;
+	name: string;
+	isDemo: boolean;
+	createdAt: Date;
+}
+
+export interface ProjectWithStats extends ProjectRow {
+	runs: number;
+	tests: number;
+	lastRunAt: Date | null;
+	activeTokens: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A project by id or slug; null when there is none. */
+export async function findProject(db: pg.Pool | pg.ClientBase, idOrSlug: string): Promise<ProjectRow | null> {
+	const column = UUID.test(idOrSlug) ? 'id' : 'slug';
+	const { rows } = await db.query<ProjectRow>(
+		`SELECT id, slug, name, is_demo AS "isDemo", created_at AS "createdAt" FROM projects WHERE ${column} = $1`,
+		[idOrSlug]
+	);
+	return rows[0] ?? null;
+}
+
+export async function listProjects(db: pg.Pool): Promise<ProjectWithStats[]> {
+	const { rows } = await db.query<ProjectWithStats>(
+		`SELECT p.id, p.slug, p.name, p.is_demo AS "isDemo", p.created_at AS "createdAt",
+		        (SELECT count(*)::int FROM runs r WHERE r.project_id = p.id) AS runs,
+		        (SELECT count(*)::int FROM tests t WHERE t.project_id = p.id) AS tests,
+		        (SELECT max(started_at) FROM runs r WHERE r.project_id = p.id) AS "lastRunAt",
+		        (SELECT count(*)::int FROM api_tokens k WHERE k.project_id = p.id AND k.revoked_at IS NULL) AS "activeTokens"
+		 FROM projects p ORDER BY p.created_at`
+	);
+	return rows;
+}
+
+/** Creates the project and its first ingestion token; null when the slug is taken. */
+export async function createProject(
+	client: pg.ClientBase,
+	input: { slug: string; name: string }
+): Promise<{ project: ProjectRow; token: string; tokenPrefix: string } | null> {
+	const { rows } = await client.query<ProjectRow>(
+		`INSERT INTO projects (slug, name, updated_at) VALUES ($1, $2, now()) ON CONFLICT (slug) DO NOTHING
+		 RETURNING id, slug, name, is_demo AS "isDemo", created_at AS "createdAt"`,
+		[input.slug, input.name]
+	);
+	const project = rows[0];
+	if (!project) return null;
+	const t = await addToken(client, project.id, 'ingestion token');
+	return { project, token: t.token, tokenPrefix: t.prefix };
+}
+
+export async function addToken(client: pg.ClientBase | pg.Pool, projectId: string, label: string) {
+	const t = generateToken('project');
+	const { rows } = await client.query<{ id: string }>(
+		`INSERT INTO api_tokens (project_id, label, token_hash, prefix) VALUES ($1, $2, $3, $4) RETURNING id`,
+		[projectId, label, t.hash, t.prefix]
+	);
+	return { id: rows[0]!.id, token: t.token, prefix: t.prefix };
+}
+
+export async function listTokens(db: pg.Pool | pg.ClientBase, projectId: string) {
+	const { rows } = await db.query<{
+		id: string;
+		label: string;
+		prefix: string;
+		createdAt: Date;
+		lastUsedAt: Date | null;
+		revokedAt: Date | null;
+	}>(
+		`SELECT id, label, prefix, created_at AS "createdAt", last_used_at AS "lastUsedAt", revoked_at AS "revokedAt"
+		 FROM api_tokens WHERE project_id = $1 ORDER BY created_at`,
+		[projectId]
+	);
+	return rows;
+}
+
+/** Revokes a project token; false when the project has no such active token. */
+export async function revokeToken(db: pg.Pool, projectId: string, tokenId: string): Promise<boolean> {
+	const { rowCount } = await db.query(
+		`UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND project_id = $2 AND revoked_at IS NULL`,
+		[tokenId, projectId]
+	);
+	return rowCount === 1;
+}
+
+export async function deleteProject(db: pg.Pool, id: string): Promise<boolean> {
+	const { rowCount } = await db.query(`DELETE FROM projects WHERE id = $1`, [id]);
+	return rowCount === 1;
+}
+
+export async function systemHealth(db: pg.Pool) {
+	const size = await db.query<{ bytes: string }>(`SELECT pg_database_size(current_database())::text AS bytes`);
+	const tables = await db.query<{ table: string; rows: string; bytes: string }>(
+		`SELECT c.relname AS table, greatest(c.reltuples, 0)::bigint::text AS rows, pg_total_relation_size(c.oid)::text AS bytes
+		 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY pg_total_relation_size(c.oid) DESC`
+	);
+	const queue = await db.query<{ pending: number; oldest: Date | null }>(
+		`SELECT count(*)::int AS pending, min(enqueued_at) AS oldest FROM analysis_tasks`
+	);
+	const running = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM runs WHERE status = 'running'`);
+	return {
+		databaseBytes: Number(size.rows[0]!.bytes),
+		tables: tables.rows.map((t) => ({ table: t.table, rows: Number(t.rows), bytes: Number(t.bytes) })),
+		analysisQueue: { pending: queue.rows[0]!.pending, oldestEnqueuedAt: queue.rows[0]!.oldest },
+		runningRuns: running.rows[0]!.n
+	};
+}

@@ -1,0 +1,213 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { errorBodySchema } from 'flackyness-reporter/protocol';
+import { transaction } from '../../ingest/store.js';
+import { HttpError } from '../../lib/http-errors.js';
+import { LIMITS } from '../../plugins/rate-limit.js';
+import {
+	addToken,
+	createProject,
+	deleteProject,
+	findProject,
+	listProjects,
+	listTokens,
+	revokeToken,
+	systemHealth
+} from '../../repositories/projects.js';
+
+const slugSchema = z
+	.string()
+	.min(2)
+	.max(100)
+	.regex(/^[a-z0-9][a-z0-9-]*[a-z0-9]$/, 'use lower-case letters, digits and dashes, e.g. "web-app"');
+const projectParams = z.object({ id: z.string().min(1).max(100).describe('project id or slug') });
+const projectSchema = z.object({
+	id: z.uuid(),
+	slug: z.string(),
+	name: z.string(),
+	isDemo: z.boolean(),
+	createdAt: z.date()
+});
+const tokenInfoSchema = z.object({
+	id: z.uuid(),
+	label: z.string(),
+	prefix: z.string(),
+	createdAt: z.date(),
+	lastUsedAt: z.date().nullable(),
+	revokedAt: z.date().nullable()
+});
+const newTokenSchema = z.object({
+	token: z.string().describe('shown once; only its hash is stored'),
+	tokenId: z.uuid(),
+	prefix: z.string()
+});
+
+/** Admin API: projects and their tokens, and the system's health. Needs the admin token. */
+const admin: FastifyPluginAsyncZod = async (app) => {
+	app.addHook('preHandler', app.requireAdminToken);
+	const common = { config: { rateLimit: LIMITS.admin } } as const;
+
+	async function projectOr404(id: string) {
+		const p = await findProject(app.db.pool, id);
+		if (!p) throw new HttpError(404, `No project "${id}".`);
+		return p;
+	}
+
+	app.post(
+		'/api/v1/admin/projects',
+		{
+			...common,
+			schema: {
+				summary: 'Create a project; its ingestion token is answered once',
+				tags: ['admin'],
+				security: [{ bearer: [] }],
+				body: z.object({ slug: slugSchema, name: z.string().min(1).max(200).optional() }).strict(),
+				response: { 201: z.object({ project: projectSchema }).extend(newTokenSchema.shape), '4xx': errorBodySchema }
+			}
+		},
+		async (request, reply) => {
+			const { slug, name } = request.body;
+			const created = await transaction(app.db.pool, (c) => createProject(c, { slug, name: name ?? slug }));
+			if (!created) throw new HttpError(409, `A project with slug "${slug}" exists already.`);
+			request.log.info({ event: 'project.created', projectId: created.project.id }, 'project created');
+			const tokens = await listTokens(app.db.pool, created.project.id);
+			return reply.code(201).send({ project: created.project, token: created.token, tokenId: tokens[0]!.id, prefix: created.tokenPrefix });
+		}
+	);
+
+	app.get(
+		'/api/v1/admin/projects',
+		{
+			...common,
+			schema: {
+				summary: 'List projects with their stats',
+				tags: ['admin'],
+				security: [{ bearer: [] }],
+				response: {
+					200: z.object({
+						projects: z.array(
+							projectSchema.extend({ runs: z.number(), tests: z.number(), lastRunAt: z.date().nullable(), activeTokens: z.number() })
+						)
+					})
+				}
+			}
+		},
+		async () => ({ projects: await listProjects(app.db.pool) })
+	);
+
+	app.get(
+		'/api/v1/admin/projects/:id/tokens',
+		{
+			...common,
+			schema: {
+				summary: "List a project's tokens (prefixes only)",
+				tags: ['admin'],
+				security: [{ bearer: [] }],
+				params: projectParams,
+				response: { 200: z.object({ tokens: z.array(tokenInfoSchema) }), '4xx': errorBodySchema }
+			}
+		},
+		async (request) => {
+			const p = await projectOr404(request.params.id);
+			return { tokens: await listTokens(app.db.pool, p.id) };
+		}
+	);
+
+	app.post(
+		'/api/v1/admin/projects/:id/rotate-token',
+		{
+			...common,
+			schema: {
+				summary: 'Issue a new ingestion token; older ones stay valid until revoked (set revokeOthers to revoke them now)',
+				tags: ['admin'],
+				security: [{ bearer: [] }],
+				params: projectParams,
+				querystring: z.object({ revokeOthers: z.enum(['true', 'false']).optional() }).strict(),
+				response: { 201: newTokenSchema.extend({ revoked: z.number() }), '4xx': errorBodySchema }
+			}
+		},
+		async (request, reply) => {
+			const p = await projectOr404(request.params.id);
+			const revokeOthers = request.query.revokeOthers === 'true';
+			const result = await transaction(app.db.pool, async (c) => {
+				const t = await addToken(c, p.id, 'rotated ingestion token');
+				let revoked = 0;
+				if (revokeOthers) {
+					const r = await c.query(
+						`UPDATE api_tokens SET revoked_at = now() WHERE project_id = $1 AND id <> $2 AND revoked_at IS NULL`,
+						[p.id, t.id]
+					);
+					revoked = r.rowCount ?? 0;
+				}
+				return { token: t.token, tokenId: t.id, prefix: t.prefix, revoked };
+			});
+			request.log.info({ event: 'token.rotated', projectId: p.id, revoked: result.revoked }, 'token rotated');
+			return reply.code(201).send(result);
+		}
+	);
+
+	app.delete(
+		'/api/v1/admin/projects/:id/tokens/:tokenId',
+		{
+			...common,
+			schema: {
+				summary: 'Revoke a token',
+				tags: ['admin'],
+				security: [{ bearer: [] }],
+				params: projectParams.extend({ tokenId: z.uuid() }),
+				response: { 204: z.null(), '4xx': errorBodySchema }
+			}
+		},
+		async (request, reply) => {
+			const p = await projectOr404(request.params.id);
+			if (!(await revokeToken(app.db.pool, p.id, request.params.tokenId))) {
+				throw new HttpError(404, `Project "${p.slug}" has no active token ${request.params.tokenId}.`);
+			}
+			request.log.info({ event: 'token.revoked', projectId: p.id, tokenId: request.params.tokenId }, 'token revoked');
+			return reply.code(204).send(null);
+		}
+	);
+
+	app.delete(
+		'/api/v1/admin/projects/:id',
+		{
+			...common,
+			schema: {
+				summary: 'Delete a project with all its data',
+				tags: ['admin'],
+				security: [{ bearer: [] }],
+				params: projectParams,
+				response: { 204: z.null(), '4xx': errorBodySchema }
+			}
+		},
+		async (request, reply) => {
+			const p = await projectOr404(request.params.id);
+			await deleteProject(app.db.pool, p.id);
+			request.log.info({ event: 'project.deleted', projectId: p.id }, 'project deleted');
+			return reply.code(204).send(null);
+		}
+	);
+
+	app.get(
+		'/api/v1/admin/health',
+		{
+			...common,
+			schema: {
+				summary: 'Database and table sizes, analysis queue depth, runs in progress',
+				tags: ['admin'],
+				security: [{ bearer: [] }],
+				response: {
+					200: z.object({
+						databaseBytes: z.number(),
+						tables: z.array(z.object({ table: z.string(), rows: z.number(), bytes: z.number() })),
+						analysisQueue: z.object({ pending: z.number(), oldestEnqueuedAt: z.date().nullable() }),
+						runningRuns: z.number()
+					})
+				}
+			}
+		},
+		async () => systemHealth(app.db.pool)
+	);
+};
+
+export default admin;

@@ -1,0 +1,220 @@
+import { createHash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import multipart from '@fastify/multipart';
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { errorBodySchema, runReceiptSchema } from 'flackyness-reporter/protocol';
+import { projectOf } from '../../auth/plugin.js';
+import { publicUrl } from '../../bootstrap.js';
+import { collectMetadata, type UploadMetadata } from '../../ingest/metadata.js';
+import { ReportFormatError, formatReportPath, parsePlaywrightReport } from '../../ingest/playwright-json.js';
+import { receiptOf } from '../../ingest/receipt.js';
+import { completeRun, findRun, openRun, runIdentity, storeResults, transaction } from '../../ingest/store.js';
+import type { ParsedReport } from '../../ingest/types.js';
+import { HttpError } from '../../lib/http-errors.js';
+import { LIMITS } from '../../plugins/rate-limit.js';
+
+const STORE_CHUNK = 5000;
+
+/** Counts bytes through a stream and fails with 413 past `limit`. */
+function byteLimit(limit: number, message: string): Transform & { bytes: number } {
+	let bytes = 0;
+	const t = new Transform({
+		transform(chunk: Buffer, _enc, cb: TransformCallback) {
+			bytes += chunk.length;
+			if (bytes > limit) cb(new HttpError(413, message));
+			else cb(null, chunk);
+		}
+	});
+	return Object.defineProperty(t, 'bytes', { get: () => bytes }) as Transform & { bytes: number };
+}
+
+/** Fastify checks `receivedEncodedLength` against its own limit: report the bytes on the wire. */
+function withWireLength(stream: Transform, wire: { bytes: number }): Transform {
+	return Object.defineProperty(stream, 'receivedEncodedLength', { get: () => wire.bytes });
+}
+
+function gunzipLimited(data: Buffer, limit: number): Promise<Buffer> {
+	return new Promise((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		const gz = createGunzip();
+		gz.on('data', (c: Buffer) => {
+			size += c.length;
+			if (size > limit) {
+				gz.destroy();
+				reject(new HttpError(413, `The report is larger than ${limit} bytes once decompressed (DECOMPRESSED_LIMIT).`));
+			} else chunks.push(c);
+		});
+		gz.on('end', () => resolve(Buffer.concat(chunks)));
+		gz.on('error', (err) => reject(new HttpError(400, `The gzip data is corrupt: ${err.message}`)));
+		gz.end(data);
+	});
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function parseJsonReport(bytes: Buffer): unknown {
+	let text: string;
+	try {
+		text = utf8.decode(bytes);
+	} catch {
+		throw new HttpError(400, 'The report is not valid UTF-8.');
+	}
+	if (text.trim() === '') throw new HttpError(400, 'The report is empty; send the output of `playwright test --reporter=json`.');
+	try {
+		return JSON.parse(text);
+	} catch (err) {
+		throw new HttpError(400, `The report is not valid JSON: ${(err as Error).message}`);
+	}
+}
+
+function parseReport(json: unknown): ParsedReport {
+	try {
+		return parsePlaywrightReport(json);
+	} catch (err) {
+		if (err instanceof ReportFormatError) {
+			const where = formatReportPath(err.path);
+			throw new HttpError(400, `Not a Playwright JSON report: ${where ? `${where}: ` : ''}${err.message}`);
+		}
+		throw err;
+	}
+}
+
+/** Reads a multipart upload: metadata fields, and the report from the `report` file part. */
+async function readMultipart(request: FastifyRequest, fileLimit: number): Promise<{ fields: Record<string, string>; file: Buffer }> {
+	const fields: Record<string, string> = {};
+	let file: Buffer | undefined;
+	for await (const part of request.parts()) {
+		if (part.type === 'file') {
+			if (part.fieldname !== 'report') {
+				part.file.resume();
+				throw new HttpError(400, `Unexpected file part "${part.fieldname}"; send the report as -F report=@results.json.`);
+			}
+			file = await part.toBuffer();
+			if (part.file.truncated) throw new HttpError(413, `The report file is larger than ${fileLimit} bytes (BODY_LIMIT).`);
+		} else {
+			if (typeof part.value !== 'string') throw new HttpError(400, `Form field "${part.fieldname}" must be text.`);
+			fields[part.fieldname] = part.value;
+		}
+	}
+	if (!file) throw new HttpError(400, 'No "report" file part: send the report as -F report=@results.json.');
+	return { fields, file };
+}
+
+/** Wall time covered by the results, for reports without `stats` (Playwright up to 1.38). */
+function spanOf(parsed: ParsedReport): number | undefined {
+	let start = Infinity;
+	let end = -Infinity;
+	for (const r of parsed.results) {
+		const t = Date.parse(r.startedAt);
+		start = Math.min(start, t);
+		end = Math.max(end, t + r.durationMs);
+	}
+	return Number.isFinite(start) && end >= start ? end - start : undefined;
+}
+
+const reports: FastifyPluginAsyncZod = async (app) => {
+	const { BODY_LIMIT, DECOMPRESSED_LIMIT } = app.config;
+
+	await app.register(multipart, {
+		limits: { fileSize: BODY_LIMIT, files: 1, fields: 64, fieldSize: 4096, parts: 66, fieldNameSize: 100 },
+		throwFileSizeLimit: false
+	});
+
+	// JSON bodies are read as bytes: the raw report is hashed for idempotency and decoded strictly.
+	app.removeContentTypeParser('application/json');
+	app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: DECOMPRESSED_LIMIT + 1 }, (_req, body, done) =>
+		done(null, body)
+	);
+
+	// BODY_LIMIT applies to the bytes on the wire, DECOMPRESSED_LIMIT to what gzip expands them to.
+	app.addHook('preParsing', async (request, _reply, payload) => {
+		if (request.headers['content-type']?.startsWith('multipart/')) return payload;
+		const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
+		const wire = byteLimit(BODY_LIMIT, `The request body is larger than ${BODY_LIMIT} bytes (BODY_LIMIT); gzip it or raise the limit.`);
+		if (encoding === 'identity') return withWireLength(payload.pipe(wire), wire);
+		if (encoding !== 'gzip' && encoding !== 'x-gzip') {
+			throw new HttpError(415, `Content-Encoding "${encoding}" is not supported; send gzip or no encoding.`);
+		}
+		const gunzip = createGunzip();
+		const expanded = byteLimit(
+			DECOMPRESSED_LIMIT,
+			`The report is larger than ${DECOMPRESSED_LIMIT} bytes once decompressed (DECOMPRESSED_LIMIT).`
+		);
+		const out = payload.pipe(wire).pipe(gunzip).pipe(expanded);
+		gunzip.on('error', (err) => out.destroy(new HttpError(400, `The gzip body is corrupt: ${err.message}`)));
+		wire.on('error', (err) => out.destroy(err));
+		return withWireLength(out, wire);
+	});
+
+	app.post(
+		'/api/v1/reports',
+		{
+			bodyLimit: DECOMPRESSED_LIMIT + 1,
+			config: { rateLimit: LIMITS.ingestRuns },
+			preHandler: app.requireProjectToken,
+			schema: {
+				summary: 'Upload a whole Playwright JSON report (the curl fallback)',
+				description:
+					'Raw JSON body (optionally Content-Encoding: gzip) with metadata in X-Flackyness-* headers or query parameters, or multipart/form-data with a `report` file part and metadata fields. The same report for the same CI job stores one run: 201 the first time, 200 after.',
+				tags: ['ingestion'],
+				security: [{ bearer: [] }],
+				response: { 200: runReceiptSchema, 201: runReceiptSchema, '4xx': errorBodySchema }
+			}
+		},
+		async (request, reply) => {
+			const principal = projectOf(request);
+			let bytes: Buffer;
+			let meta: UploadMetadata;
+			if (request.isMultipart()) {
+				const { fields, file } = await readMultipart(request, BODY_LIMIT);
+				const isGzip = file.length > 2 && file[0] === 0x1f && file[1] === 0x8b;
+				bytes = isGzip ? await gunzipLimited(file, DECOMPRESSED_LIMIT) : file;
+				meta = collectMetadata({ headers: request.headers, query: request.query as Record<string, unknown>, fields });
+			} else {
+				if (!Buffer.isBuffer(request.body)) {
+					throw new HttpError(400, 'Send the report as a JSON body or as multipart/form-data with a "report" file part.');
+				}
+				bytes = request.body;
+				meta = collectMetadata({ headers: request.headers, query: request.query as Record<string, unknown> });
+			}
+			if (meta.project !== undefined && meta.project !== principal.projectSlug && meta.project !== principal.projectId) {
+				throw new HttpError(403, `This token belongs to project "${principal.projectSlug}", not "${meta.project}".`);
+			}
+			const parsed = parseReport(parseJsonReport(bytes));
+			const ci = { ...meta.ci };
+			if (parsed.shard && ci.shardIndex === undefined) {
+				ci.shardIndex = parsed.shard.current;
+				ci.shardTotal = parsed.shard.total;
+			}
+			const identity = runIdentity(ci, {
+				clientKey: meta.idempotencyKey,
+				contentHash: createHash('sha256').update(bytes).digest('hex')
+			});
+
+			const { runId, created } = await transaction(app.db.pool, async (client) => {
+				const run = await openRun(client, {
+					projectId: principal.projectId,
+					identity,
+					source: 'json_upload',
+					ci,
+					playwrightVersion: parsed.playwrightVersion,
+					startedAt: parsed.startedAt
+				});
+				if (!run.created) return { runId: run.id, created: false };
+				for (let i = 0; i < parsed.results.length; i += STORE_CHUNK) {
+					await storeResults(client, principal.projectId, run.id, parsed.results.slice(i, i + STORE_CHUNK));
+				}
+				await completeRun(client, run.id, { status: parsed.status, durationMs: parsed.durationMs ?? spanOf(parsed) });
+				return { runId: run.id, created: true };
+			});
+			const run = await findRun(app.db.pool, runId);
+			request.log.info({ event: 'report.ingested', runId, created, results: run?.total }, 'report ingested');
+			return reply.code(created ? 201 : 200).send(receiptOf(run!, created, publicUrl(app.config)));
+		}
+	);
+};
+
+export default reports;

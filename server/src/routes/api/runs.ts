@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import {
+	batchReceiptSchema,
+	completeRunSchema,
+	errorBodySchema,
+	openRunSchema,
+	resultBatchSchema,
+	runReceiptSchema
+} from 'flackyness-reporter/protocol';
+import { projectOf } from '../../auth/plugin.js';
+import { publicUrl } from '../../bootstrap.js';
+import { receiptOf } from '../../ingest/receipt.js';
+import { completeRun, findRun, openRun, runIdentity, storeResults, transaction } from '../../ingest/store.js';
+import { HttpError } from '../../lib/http-errors.js';
+import { LIMITS } from '../../plugins/rate-limit.js';
+
+const runParams = z.object({ runId: z.uuid('must be a run id (UUID)') });
+
+/** The reporter's streaming protocol: open a run, append result batches, complete it. */
+const runs: FastifyPluginAsyncZod = async (app) => {
+	async function ownRun(projectId: string, runId: string) {
+		const run = await findRun(app.db.pool, runId);
+		if (!run || run.projectId !== projectId) throw new HttpError(404, `No run ${runId} in this project.`);
+		return run;
+	}
+
+	app.post(
+		'/api/v1/runs',
+		{
+			config: { rateLimit: LIMITS.ingestRuns },
+			preHandler: app.requireProjectToken,
+			schema: {
+				summary: 'Open a run (idempotent by idempotencyKey or CI identity)',
+				tags: ['ingestion'],
+				security: [{ bearer: [] }],
+				body: openRunSchema,
+				response: { 200: runReceiptSchema, 201: runReceiptSchema, '4xx': errorBodySchema }
+			}
+		},
+		async (request, reply) => {
+			const principal = projectOf(request);
+			const { ci, idempotencyKey, playwrightVersion, startedAt } = request.body;
+			const identity = runIdentity(ci, { clientKey: idempotencyKey });
+			const opened = await transaction(app.db.pool, (client) =>
+				openRun(client, { projectId: principal.projectId, identity, source: 'reporter', ci, playwrightVersion, startedAt })
+			);
+			const run = await findRun(app.db.pool, opened.id);
+			request.log.info({ event: 'run.opened', runId: opened.id, created: opened.created }, 'run opened');
+			return reply.code(opened.created ? 201 : 200).send(receiptOf(run!, opened.created, publicUrl(app.config)));
+		}
+	);
+
+	app.post(
+		'/api/v1/runs/:runId/results',
+		{
+			config: { rateLimit: LIMITS.ingestBatches },
+			preHandler: app.requireProjectToken,
+			schema: {
+				summary: 'Append a batch of results; a result already stored for the run is skipped',
+				tags: ['ingestion'],
+				security: [{ bearer: [] }],
+				params: runParams,
+				body: resultBatchSchema,
+				response: { 200: batchReceiptSchema, '4xx': errorBodySchema }
+			}
+		},
+		async (request) => {
+			const principal = projectOf(request);
+			const run = await ownRun(principal.projectId, request.params.runId);
+			const stored = await transaction(app.db.pool, async (client) => {
+				const batch = await storeResults(client, principal.projectId, run.id, request.body.results);
+				// Results arriving after completion (a late retry of a batch) still reach the analysis.
+				if (run.status !== 'running' && batch.testIds.length > 0) {
+					await client.query(
+						`INSERT INTO analysis_tasks (project_id, test_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT (test_id) DO UPDATE SET enqueued_at = now()`,
+						[principal.projectId, batch.testIds]
+					);
+				}
+				return batch;
+			});
+			return { accepted: stored.accepted, duplicates: stored.duplicates };
+		}
+	);
+
+	app.post(
+		'/api/v1/runs/:runId/complete',
+		{
+			config: { rateLimit: LIMITS.ingestBatches },
+			preHandler: app.requireProjectToken,
+			schema: {
+				summary: 'Complete a run with its final status',
+				tags: ['ingestion'],
+				security: [{ bearer: [] }],
+				params: runParams,
+				body: completeRunSchema,
+				response: { 200: runReceiptSchema, '4xx': errorBodySchema }
+			}
+		},
+		async (request) => {
+			const principal = projectOf(request);
+			const run = await ownRun(principal.projectId, request.params.runId);
+			await transaction(app.db.pool, (client) =>
+				completeRun(client, run.id, { status: request.body.status, durationMs: request.body.durationMs })
+			);
+			const done = await findRun(app.db.pool, run.id);
+			request.log.info({ event: 'run.completed', runId: run.id, status: request.body.status }, 'run completed');
+			return receiptOf(done!, false, publicUrl(app.config));
+		}
+	);
+};
+
+export default runs;
