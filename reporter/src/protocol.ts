@@ -26,7 +26,7 @@ const text = (max: number) =>
 	z
 		.string()
 		.max(max)
-		.regex(/^[^\u0000]*$/, 'must not contain NUL characters');
+		.refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
 const idLike = z
 	.string()
 	.min(1)
