@@ -4,31 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePlaywrightReport } from '../../src/ingest/playwright-json.js';
 import { BACKENDS } from '../helpers/db.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { ADMIN, counts, newProject } from '../helpers/ingest.js';
 import { makeReport } from '../helpers/report-factory.js';
 
-export const ADMIN = 'test-admin-token-0123456789abcdef';
 const FIXTURES = new URL('../../../../shared/fixtures/playwright-json/', import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(name, FIXTURES));
-
-export async function newProject(t: TestApp, slug: string): Promise<{ id: string; token: string }> {
-	const res = await t.app.inject({
-		method: 'POST',
-		url: '/api/v1/admin/projects',
-		headers: { authorization: `Bearer ${ADMIN}` },
-		payload: { slug }
-	});
-	expect(res.statusCode).toBe(201);
-	const body = res.json();
-	return { id: body.project.id, token: body.token };
-}
-
-export async function counts(t: TestApp) {
-	const { rows } = await t.db.pool.query(
-		`SELECT (SELECT count(*)::int FROM runs) AS runs, (SELECT count(*)::int FROM test_results) AS results,
-		        (SELECT count(*)::int FROM tests) AS tests, (SELECT count(*)::int FROM error_clusters) AS clusters`
-	);
-	return rows[0] as { runs: number; results: number; tests: number; clusters: number };
-}
 
 describe.each(BACKENDS)('POST /api/v1/reports on %s', (backend) => {
 	let t: TestApp;
