@@ -7,6 +7,7 @@ export default defineConfig({
 		include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
 		testTimeout: 120_000,
 		hookTimeout: 120_000,
-		pool: 'forks'
+		pool: 'forks',
+		globalSetup: ['test/global-setup.ts']
 	}
 });

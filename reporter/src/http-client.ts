@@ -71,6 +71,8 @@ export default class HttpClient {
 	private readonly debug: Debug;
 	private deadlineAt: number | undefined;
 	private deadlineTimer: NodeJS.Timeout | undefined;
+	/** The latest failure of any request: what to blame when the deadline strikes between requests. */
+	private latestError: UploadError | undefined;
 
 	constructor(private readonly options: HttpClientOptions) {
 		this.debug = options.debug ?? createDebug('flackyness:http');
@@ -118,6 +120,7 @@ export default class HttpClient {
 			} catch (err) {
 				if (this.controller.signal.aborted) throw this.deadlineError(lastError);
 				lastError = fromNetworkError(err);
+				this.latestError = lastError;
 			}
 			this.debug(`${req.method} ${req.path} attempt ${attempt}/${maxAttempts}: ${lastError.message}`);
 			if (!lastError.retryable || attempt >= maxAttempts) throw lastError;
@@ -141,7 +144,8 @@ export default class HttpClient {
 		return delay;
 	}
 
-	private deadlineError(last: UploadError | undefined): UploadError {
+	private deadlineError(lastOfRequest: UploadError | undefined): UploadError {
+		const last = lastOfRequest ?? this.latestError;
 		return new UploadError(last ? `${last.message}; gave up at the upload deadline` : 'no answer before the upload deadline', 'deadline');
 	}
 
