@@ -190,14 +190,17 @@ CREATE TABLE "users" (
 );
 
 -- CreateTable
-CREATE TABLE "analysis_tasks" (
+CREATE TABLE "analysis_jobs" (
+    "id" BIGSERIAL NOT NULL,
     "project_id" UUID NOT NULL,
-    "test_id" UUID NOT NULL,
+    "run_id" UUID,
+    "test_ids" UUID[] DEFAULT ARRAY[]::UUID[],
     "enqueued_at" TIMESTAMPTZ(6) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "attempts" INTEGER NOT NULL DEFAULT 0,
     "locked_at" TIMESTAMPTZ(6),
+    "last_error" TEXT,
 
-    CONSTRAINT "analysis_tasks_pkey" PRIMARY KEY ("test_id")
+    CONSTRAINT "analysis_jobs_pkey" PRIMARY KEY ("id")
 );
 
 -- CreateIndex
@@ -229,9 +232,6 @@ CREATE UNIQUE INDEX "runs_project_id_idempotency_key_key" ON "runs"("project_id"
 
 -- CreateIndex
 CREATE INDEX "tests_project_id_file_idx" ON "tests"("project_id", "file");
-
--- CreateIndex
-CREATE INDEX "tests_project_id_last_seen_at_idx" ON "tests"("project_id", "last_seen_at" DESC);
 
 -- CreateIndex
 CREATE UNIQUE INDEX "tests_project_id_key_key" ON "tests"("project_id", "key");
@@ -276,7 +276,7 @@ CREATE INDEX "quarantines_test_id_idx" ON "quarantines"("test_id");
 CREATE UNIQUE INDEX "users_email_key" ON "users"("email");
 
 -- CreateIndex
-CREATE INDEX "analysis_tasks_enqueued_at_idx" ON "analysis_tasks"("enqueued_at");
+CREATE INDEX "analysis_jobs_enqueued_at_idx" ON "analysis_jobs"("enqueued_at");
 
 -- AddForeignKey
 ALTER TABLE "api_tokens" ADD CONSTRAINT "api_tokens_project_id_fkey" FOREIGN KEY ("project_id") REFERENCES "projects"("id") ON DELETE CASCADE ON UPDATE CASCADE;
@@ -286,15 +286,6 @@ ALTER TABLE "runs" ADD CONSTRAINT "runs_project_id_fkey" FOREIGN KEY ("project_i
 
 -- AddForeignKey
 ALTER TABLE "tests" ADD CONSTRAINT "tests_project_id_fkey" FOREIGN KEY ("project_id") REFERENCES "projects"("id") ON DELETE CASCADE ON UPDATE CASCADE;
-
--- AddForeignKey
-ALTER TABLE "test_results" ADD CONSTRAINT "test_results_project_id_fkey" FOREIGN KEY ("project_id") REFERENCES "projects"("id") ON DELETE CASCADE ON UPDATE CASCADE;
-
--- AddForeignKey
-ALTER TABLE "test_results" ADD CONSTRAINT "test_results_run_id_fkey" FOREIGN KEY ("run_id") REFERENCES "runs"("id") ON DELETE CASCADE ON UPDATE CASCADE;
-
--- AddForeignKey
-ALTER TABLE "test_results" ADD CONSTRAINT "test_results_test_id_fkey" FOREIGN KEY ("test_id") REFERENCES "tests"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
 ALTER TABLE "error_clusters" ADD CONSTRAINT "error_clusters_project_id_fkey" FOREIGN KEY ("project_id") REFERENCES "projects"("id") ON DELETE CASCADE ON UPDATE CASCADE;

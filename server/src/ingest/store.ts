@@ -138,6 +138,82 @@ export interface StoredBatch {
 	testIds: string[];
 }
 
+interface KnownTest {
+	id: string;
+	key: string;
+	tags: string[] | null;
+	last_seen_at: Date;
+}
+
+/** Tests are touched at most this often: a write per test per run would dominate ingestion. */
+const LAST_SEEN_GRANULARITY_MS = 60 * 60 * 1000;
+
+/**
+ * Ids of the batch's tests: one indexed read for those known already, an insert for new ones,
+ * and an update only where tags changed or last_seen_at is more than an hour behind.
+ */
+async function resolveTests(client: pg.ClientBase, projectId: string, rows: PreparedResult[]): Promise<Map<string, string>> {
+	const keys = rows.map((r) => r.key);
+	const known = await client.query<KnownTest>(
+		`SELECT id, key, tags, last_seen_at FROM tests WHERE project_id = $1 AND key = ANY($2::text[])`,
+		[projectId, keys]
+	);
+	const ids = new Map(known.rows.map((t) => [t.key, t.id]));
+	const byKey = new Map(known.rows.map((t) => [t.key, t]));
+
+	const fresh = rows.filter((r) => !ids.has(r.key));
+	if (fresh.length > 0) {
+		const inserted = await client.query<{ id: string; key: string }>(
+			`INSERT INTO tests (project_id, key, file, title_path, title, project_name, tags, first_seen_at, last_seen_at)
+			 SELECT $1, r.key, r.file, r.title_path, r.title, r.project_name, r.tags, r.seen, r.seen
+			 FROM jsonb_to_recordset($2::jsonb) AS r(key text, file text, title_path text[], title text, project_name text, tags text[], seen timestamptz)
+			 ON CONFLICT (project_id, key) DO NOTHING
+			 RETURNING id, key`,
+			[
+				projectId,
+				JSON.stringify(
+					fresh.map((r) => ({
+						key: r.key,
+						file: r.data.file,
+						title_path: r.data.titlePath,
+						title: r.data.titlePath[r.data.titlePath.length - 1],
+						project_name: r.data.projectName,
+						tags: r.data.tags,
+						seen: r.data.startedAt
+					}))
+				)
+			]
+		);
+		for (const t of inserted.rows) ids.set(t.key, t.id);
+		// Inserted meanwhile by a concurrent upload: its row is committed (ON CONFLICT waited for it).
+		const raced = fresh.filter((r) => !ids.has(r.key)).map((r) => r.key);
+		if (raced.length > 0) {
+			const again = await client.query<{ id: string; key: string }>(
+				`SELECT id, key FROM tests WHERE project_id = $1 AND key = ANY($2::text[])`,
+				[projectId, raced]
+			);
+			for (const t of again.rows) ids.set(t.key, t.id);
+		}
+	}
+
+	const stale = rows.filter((r) => {
+		const t = byKey.get(r.key);
+		if (!t) return false;
+		const seen = Date.parse(r.data.startedAt);
+		const tagsChanged = (t.tags ?? []).join('\u0001') !== r.data.tags.join('\u0001');
+		return tagsChanged || seen - t.last_seen_at.getTime() > LAST_SEEN_GRANULARITY_MS;
+	});
+	if (stale.length > 0) {
+		await client.query(
+			`UPDATE tests AS t SET tags = r.tags, last_seen_at = GREATEST(t.last_seen_at, r.seen)
+			 FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, tags text[], seen timestamptz)
+			 WHERE t.id = r.id`,
+			[JSON.stringify(stale.map((r) => ({ id: byKey.get(r.key)!.id, tags: r.data.tags, seen: r.data.startedAt })))]
+		);
+	}
+	return ids;
+}
+
 /** Upserts the tests and inserts the results of one batch; results already stored are skipped. */
 export async function storeResults(
 	client: pg.ClientBase,
@@ -147,63 +223,37 @@ export async function storeResults(
 ): Promise<StoredBatch> {
 	if (results.length === 0) return { accepted: 0, duplicates: 0, testIds: [] };
 	const rows = prepare(results);
+	const idByKey = await resolveTests(client, projectId, rows);
 
-	const tests = await client.query<{ id: string; key: string }>(
-		`INSERT INTO tests AS t (project_id, key, file, title_path, title, project_name, tags, first_seen_at, last_seen_at)
-		 SELECT $1, r.key, r.file, r.title_path, r.title, r.project_name, r.tags, r.seen, r.seen
-		 FROM jsonb_to_recordset($2::jsonb) AS r(key text, file text, title_path text[], title text, project_name text, tags text[], seen timestamptz)
-		 ON CONFLICT (project_id, key) DO UPDATE
-		   SET last_seen_at = GREATEST(t.last_seen_at, EXCLUDED.last_seen_at),
-		       first_seen_at = LEAST(t.first_seen_at, EXCLUDED.first_seen_at),
-		       tags = EXCLUDED.tags
-		 RETURNING id, key`,
-		[
-			projectId,
-			JSON.stringify(
-				rows.map((r) => ({
-					key: r.key,
-					file: r.data.file,
-					title_path: r.data.titlePath,
-					title: r.data.titlePath[r.data.titlePath.length - 1],
-					project_name: r.data.projectName,
-					tags: r.data.tags,
-					seen: r.data.startedAt
-				}))
-			)
-		]
-	);
-	const idByKey = new Map(tests.rows.map((t) => [t.key, t.id]));
-
-	const inserted = await client.query<{ test_id: string; outcome: string }>(
+	// Scalar arrays decode much faster in PostgreSQL than one JSON document of the same rows.
+	const col = <T>(f: (r: PreparedResult) => T) => rows.map(f);
+	const inserted = await client.query<{ test_id: string }>(
 		`INSERT INTO test_results (project_id, run_id, test_id, outcome, expected_status, status, attempts, failed_attempts,
 		   duration_ms, started_at, error_message, error_stack, error_location, error_fingerprint, annotations)
 		 SELECT $1, $2, r.test_id, r.outcome::outcome, r.expected_status, r.status, r.attempts, r.failed_attempts,
-		   r.duration_ms, r.started_at, r.error_message, r.error_stack, r.error_location, r.error_fingerprint, r.annotations
-		 FROM jsonb_to_recordset($3::jsonb) AS r(test_id uuid, outcome text, expected_status text, status text, attempts int,
-		   failed_attempts int, duration_ms int, started_at timestamptz, error_message text, error_stack text,
-		   error_location text, error_fingerprint text, annotations jsonb)
+		   r.duration_ms, r.started_at, r.error_message, r.error_stack, r.error_location, r.error_fingerprint, r.annotations::jsonb
+		 FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[], $9::int[], $10::timestamptz[],
+		   $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
+		   AS r(test_id, outcome, expected_status, status, attempts, failed_attempts, duration_ms, started_at,
+		   error_message, error_stack, error_location, error_fingerprint, annotations)
 		 ON CONFLICT (run_id, test_id) DO NOTHING
-		 RETURNING test_id, outcome`,
+		 RETURNING test_id`,
 		[
 			projectId,
 			runId,
-			JSON.stringify(
-				rows.map((r) => ({
-					test_id: idByKey.get(r.key),
-					outcome: r.data.outcome,
-					expected_status: r.data.expectedStatus,
-					status: r.data.status,
-					attempts: r.data.attempts,
-					failed_attempts: r.data.failedAttempts,
-					duration_ms: r.data.durationMs,
-					started_at: r.data.startedAt,
-					error_message: r.message,
-					error_stack: r.stack,
-					error_location: r.data.error?.location ? storable(r.data.error.location) : null,
-					error_fingerprint: r.fingerprint,
-					annotations: r.data.annotations.length ? r.data.annotations : null
-				}))
-			)
+			col((r) => idByKey.get(r.key)!),
+			col((r) => r.data.outcome),
+			col((r) => r.data.expectedStatus),
+			col((r) => r.data.status),
+			col((r) => r.data.attempts),
+			col((r) => r.data.failedAttempts),
+			col((r) => r.data.durationMs),
+			col((r) => r.data.startedAt),
+			col((r) => r.message),
+			col((r) => r.stack),
+			col((r) => (r.data.error?.location ? storable(r.data.error.location) : null)),
+			col((r) => r.fingerprint),
+			col((r) => (r.data.annotations.length ? JSON.stringify(r.data.annotations) : null))
 		]
 	);
 
@@ -255,7 +305,7 @@ async function upsertErrorClusters(client: pg.ClientBase, projectId: string, fre
 	);
 }
 
-/** Marks a run finished and queues analysis of every test it touched. */
+/** Marks a run finished and queues the analysis of every test it touched. */
 export async function completeRun(
 	client: pg.ClientBase,
 	runId: string,
@@ -271,14 +321,15 @@ export async function completeRun(
 	await enqueueRunAnalysis(client, runId);
 }
 
-/** One pending row per test: a test touched by many runs is analysed once. */
+/** One job per finished run; the worker expands it to the tests the run touched. */
 export async function enqueueRunAnalysis(client: pg.ClientBase, runId: string): Promise<void> {
-	await client.query(
-		`INSERT INTO analysis_tasks (project_id, test_id)
-		 SELECT project_id, test_id FROM test_results WHERE run_id = $1 ORDER BY test_id
-		 ON CONFLICT (test_id) DO UPDATE SET enqueued_at = now()`,
-		[runId]
-	);
+	await client.query(`INSERT INTO analysis_jobs (project_id, run_id) SELECT project_id, id FROM runs WHERE id = $1`, [runId]);
+}
+
+/** For results that arrive after their run was finished (a late, retried batch). */
+export async function enqueueTestAnalysis(client: pg.ClientBase, projectId: string, testIds: string[]): Promise<void> {
+	if (testIds.length === 0) return;
+	await client.query(`INSERT INTO analysis_jobs (project_id, test_ids) VALUES ($1, $2::uuid[])`, [projectId, testIds]);
 }
 
 export interface RunSummary {

@@ -90,8 +90,11 @@ export async function revokeToken(db: pg.Pool, projectId: string, tokenId: strin
 	return rowCount === 1;
 }
 
-export async function deleteProject(db: pg.Pool, id: string): Promise<boolean> {
-	const { rowCount } = await db.query(`DELETE FROM projects WHERE id = $1`, [id]);
+/** Deletes the project and everything it owns; results have no foreign key, so they go first. */
+export async function deleteProject(client: pg.ClientBase, id: string): Promise<boolean> {
+	await client.query(`DELETE FROM test_results WHERE project_id = $1`, [id]);
+	await client.query(`DELETE FROM analysis_jobs WHERE project_id = $1`, [id]);
+	const { rowCount } = await client.query(`DELETE FROM projects WHERE id = $1`, [id]);
 	return rowCount === 1;
 }
 
@@ -103,7 +106,7 @@ export async function systemHealth(db: pg.Pool) {
 		 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY pg_total_relation_size(c.oid) DESC`
 	);
 	const queue = await db.query<{ pending: number; oldest: Date | null }>(
-		`SELECT count(*)::int AS pending, min(enqueued_at) AS oldest FROM analysis_tasks`
+		`SELECT count(*)::int AS pending, min(enqueued_at) AS oldest FROM analysis_jobs`
 	);
 	const running = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM runs WHERE status = 'running'`);
 	return {

@@ -76,8 +76,8 @@ describe.each(BACKENDS)('streaming protocol on %s', (backend) => {
 		expect(stored.rows[0].error_fingerprint).toMatch(/^[0-9a-f]{16}$/);
 		const run = await t.db.pool.query(`SELECT status, duration_ms, group_key, source FROM runs WHERE id = $1`, [runId]);
 		expect(run.rows[0]).toEqual({ status: 'failed', duration_ms: 4321, group_key: 'gitlab:77:e2e', source: 'reporter' });
-		const queued = await t.db.pool.query(`SELECT count(*)::int AS n FROM analysis_tasks WHERE project_id = $1`, [project.id]);
-		expect(queued.rows[0].n).toBe(4);
+		const queued = await t.db.pool.query(`SELECT count(*)::int AS n FROM analysis_jobs WHERE run_id = $1`, [runId]);
+		expect(queued.rows[0].n).toBe(1);
 	});
 
 	it('puts the shards of one pipeline job in one group', async () => {

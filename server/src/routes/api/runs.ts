@@ -11,7 +11,7 @@ import {
 import { projectOf } from '../../auth/plugin.js';
 import { publicUrl } from '../../bootstrap.js';
 import { receiptOf } from '../../ingest/receipt.js';
-import { completeRun, findRun, openRun, runIdentity, storeResults, transaction } from '../../ingest/store.js';
+import { completeRun, enqueueTestAnalysis, findRun, openRun, runIdentity, storeResults, transaction } from '../../ingest/store.js';
 import { HttpError } from '../../lib/http-errors.js';
 import { LIMITS } from '../../plugins/rate-limit.js';
 
@@ -71,12 +71,7 @@ const runs: FastifyPluginAsyncZod = async (app) => {
 			const stored = await transaction(app.db.pool, async (client) => {
 				const batch = await storeResults(client, principal.projectId, run.id, request.body.results);
 				// Results arriving after completion (a late retry of a batch) still reach the analysis.
-				if (run.status !== 'running' && batch.testIds.length > 0) {
-					await client.query(
-						`INSERT INTO analysis_tasks (project_id, test_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT (test_id) DO UPDATE SET enqueued_at = now()`,
-						[principal.projectId, batch.testIds]
-					);
-				}
+				if (run.status !== 'running') await enqueueTestAnalysis(client, principal.projectId, batch.testIds);
 				return batch;
 			});
 			return { accepted: stored.accepted, duplicates: stored.duplicates };
