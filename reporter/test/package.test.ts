@@ -1,0 +1,47 @@
+/** The package as users get it: resolvable the way Playwright resolves reporters, and packed clean. */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { makeProject, PACKAGE_DIR } from './helpers/playwright.js';
+
+describe('package', () => {
+	it('resolves with require.resolve from a user’s config directory (no "require" condition needed) to a default-exported class', async () => {
+		const project = makeProject();
+		// What Playwright does with `reporter: [['flackyness-reporter']]`.
+		const resolved = createRequire(path.join(project, 'basic', 'playwright.config.ts')).resolve('flackyness-reporter', { paths: [path.join(project, 'basic')] });
+		expect(resolved).toBe(path.join(PACKAGE_DIR, 'dist/index.js'));
+		const mod = (await import(pathToFileURL(resolved).href)) as { default: new (options?: object) => { printsToStdio(): boolean } };
+		expect(typeof mod.default).toBe('function');
+		expect(new mod.default({}).printsToStdio()).toBe(false);
+
+		const protocol = createRequire(path.join(project, 'x.js')).resolve('flackyness-reporter/protocol');
+		expect(protocol).toBe(path.join(PACKAGE_DIR, 'dist/protocol.js'));
+	});
+
+	it('packs only the built code, its types, the README and package.json', () => {
+		const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: PACKAGE_DIR, encoding: 'utf8' })) as {
+			files: { path: string }[];
+			size: number;
+		}[];
+		const files = pack!.files.map((f) => f.path).sort();
+		expect(files).toContain('dist/index.js');
+		expect(files).toContain('dist/index.d.ts');
+		expect(files).toContain('dist/protocol.js');
+		expect(files).toContain('dist/cli.js');
+		expect(files).toContain('README.md');
+		expect(files).toContain('package.json');
+		expect(files.filter((f) => !/^dist\/[\w-]+\.(js|d\.ts)$/.test(f))).toEqual(['README.md', 'package.json']);
+		expect(files.some((f) => f.includes('.test.'))).toBe(false);
+		expect(pack!.size).toBeLessThan(100_000);
+	});
+
+	it('declares its command, engines and exports', () => {
+		const pkg = JSON.parse(readFileSync(path.join(PACKAGE_DIR, 'package.json'), 'utf8')) as Record<string, unknown>;
+		expect(pkg.bin).toEqual({ 'flackyness-reporter': 'dist/cli.js' });
+		expect(pkg.engines).toEqual({ node: '>=20.19' });
+		expect(readFileSync(path.join(PACKAGE_DIR, 'dist/cli.js'), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+	});
+});
