@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testResultInputSchema, type TestResultData, type TestStatus } from 'flackyness-reporter/protocol';
 import { runPlaywrightJson, type PwRun } from '../../test/helpers/pw-run.js';
@@ -14,7 +15,8 @@ import {
 	parsePlaywrightReport
 } from './playwright-json.js';
 
-const SHARED_FIXTURES = '/work/shared/fixtures/playwright-json';
+// shared/ lies beside the repository (see DEVELOPERS.md), in development and in CI alike.
+const SHARED_FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/playwright-json', import.meta.url));
 
 /** The report as Playwright wrote it, only as deep as these tests read it. */
 interface RawResult {
