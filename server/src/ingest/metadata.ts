@@ -29,6 +29,17 @@ function canonical(key: string): string | undefined {
 }
 
 const HEADER_PREFIX = 'x-flackyness-';
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Node reads header bytes as Latin-1; curl sends a commit title's UTF-8 as it is. */
+function utf8Header(value: string): string {
+	if (!/[\u0080-\u00ff]/.test(value)) return value;
+	try {
+		return strictUtf8.decode(Buffer.from(value, 'latin1'));
+	} catch {
+		return value;
+	}
+}
 
 /**
  * Collects upload metadata from X-Flackyness-* headers, query parameters and multipart fields (in
@@ -50,7 +61,7 @@ export function collectMetadata(sources: {
 		if (value.trim() !== '') raw[name] = value.trim();
 	};
 	for (const [k, v] of Object.entries(sources.headers ?? {})) {
-		if (k.toLowerCase().startsWith(HEADER_PREFIX)) add(k.slice(HEADER_PREFIX.length), v, 'headers');
+		if (k.toLowerCase().startsWith(HEADER_PREFIX)) add(k.slice(HEADER_PREFIX.length), typeof v === 'string' ? utf8Header(v) : v, 'headers');
 	}
 	for (const [k, v] of Object.entries(sources.query ?? {})) add(k, v, 'the query string');
 	for (const [k, v] of Object.entries(sources.fields ?? {})) add(k, v, 'form fields');
