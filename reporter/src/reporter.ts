@@ -10,7 +10,7 @@ import { resolveOptions, type FlackynessOptions, type ResolvedOptions } from './
 import type { CompleteRunInput, OpenRunInput, RunStats, TestResultInput } from './protocol.js';
 import { judgeQuarantine, type QuarantineVerdict, type TestIdentity } from './quarantine.js';
 import RunStream from './run-stream.js';
-import { isFinalAttempt, projectNameOf, relativeFile, serializeTest, titlePathOf, validateResult } from './serialize.js';
+import { inSerialGroup, isFinalAttempt, projectNameOf, relativeFile, serializeTest, titlePathOf, validateResult } from './serialize.js';
 import { SPOOL_FORMAT, spoolFileName, writeJsonFile, type SpoolData } from './spool.js';
 import { formatSummary, type UploadSummary } from './summary.js';
 
@@ -89,7 +89,10 @@ export default class FlackynessReporter implements Reporter {
 
 	onTestEnd(test: TestCase, result: TestResult): void {
 		this.guard('onTestEnd', () => {
-			if (this.active && !this.done.has(test) && isFinalAttempt(test, result)) this.record(test);
+			// merge-reports replays finished runs quickly, and its suites do not say which are serial:
+			// everything is sent at the end there.
+			if (!this.active || this.mode === 'merge' || this.done.has(test)) return;
+			if (isFinalAttempt(test, result) && !inSerialGroup(test)) this.record(test);
 		});
 	}
 

@@ -64,8 +64,7 @@ export default class RunStream {
 	}
 
 	add(result: TestResultInput): void {
-		if (this.queue.length >= this.options.maxQueueSize) this.overflow.append(result);
-		else this.queue.push(result);
+		if (this.queue.length < this.options.maxQueueSize || !this.appendToOverflow(result)) this.queue.push(result);
 		if (this.queue.length >= this.batchSize) this.kick(this.batchSize);
 	}
 
@@ -88,6 +87,17 @@ export default class RunStream {
 		}
 		const unsent = [...this.queue, ...this.overflow.drain()];
 		return error ? { sent: this.acknowledged, error, unsent } : { receipt, sent: this.acknowledged, unsent };
+	}
+
+	/** False when the file cannot be written (disk full, read-only): memory is then the lesser evil. */
+	private appendToOverflow(result: TestResultInput): boolean {
+		try {
+			this.overflow.append(result);
+			return true;
+		} catch (err) {
+			this.debug(`cannot write ${this.overflow.file}: ${err instanceof Error ? err.message : String(err)}`);
+			return false;
+		}
 	}
 
 	private ensureOpen(): Promise<string> {

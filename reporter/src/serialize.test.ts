@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TestStatus } from './protocol.js';
-import { isFinalAttempt, relativeFile, serializeTest, stripAnsi, titlePathOf, validateResult, type ResultLike, type SuiteLike, type TestLike } from './serialize.js';
+import { inSerialGroup, isFinalAttempt, relativeFile, serializeTest, stripAnsi, titlePathOf, validateResult, type ResultLike, type SuiteLike, type TestLike } from './serialize.js';
 
 const ROOT = '/repo/tests';
 
@@ -53,6 +53,14 @@ describe('isFinalAttempt', () => {
 	});
 	it('is final without retries', () => {
 		expect(isFinalAttempt({ expectedStatus: 'passed', retries: 0 }, { status: 'failed', retry: 0 })).toBe(true);
+	});
+});
+
+describe('inSerialGroup', () => {
+	it('finds a serial suite among the parents', () => {
+		const serial = { ...suite('describe', 'serial', file), _parallelMode: 'serial' };
+		expect(inSerialGroup({ parent: suite('describe', 'inner', serial) })).toBe(true);
+		expect(inSerialGroup({ parent: nested })).toBe(false);
 	});
 });
 

@@ -34,6 +34,19 @@ export function isFinalAttempt(test: Pick<TestLike, 'expectedStatus' | 'retries'
 }
 
 /**
+ * Whether the test is in a serial group (`test.describe.serial`, `mode: 'serial'`). When one test
+ * of such a group fails, the whole group is retried, passed tests included: their last attempt is
+ * known only at the end of the run. Playwright keeps the mode in a private field; without it, this
+ * says false and tests are sent as usual.
+ */
+export function inSerialGroup(test: { parent?: SuiteLike }): boolean {
+	for (let suite = test.parent; suite; suite = suite.parent) {
+		if ((suite as { _parallelMode?: unknown })._parallelMode === 'serial') return true;
+	}
+	return false;
+}
+
+/**
  * An attempt that did not go as expected and would be retried: failed, timed out, or passed when
  * expected to fail. Skipped and interrupted attempts are not failures of the test.
  */

@@ -72,9 +72,9 @@ describe('shards and merge-reports', () => {
 		expect(perShard[1]).toEqual(fromJsonReport(shards[1]!.report));
 		expect(perShard[0]!.length).toBeGreaterThan(0);
 		expect(perShard[1]!.length).toBeGreaterThan(0);
-		expect(storedResults(server)).toHaveLength(20);
+		expect(storedResults(server)).toHaveLength(24);
 		const keys = storedResults(server).map((r) => JSON.stringify([r.projectName, r.file, r.titlePath]));
-		expect(new Set(keys).size).toBe(20);
+		expect(new Set(keys).size).toBe(24);
 
 		// merge-reports, configured only by the environment: by default, nothing is sent again.
 		const requestsBefore = server.requests.length;
@@ -105,7 +105,7 @@ describe('shards and merge-reports', () => {
 		const merged = [...uploadServer.runs.values()][0]!;
 		expect(merged.open.ci).not.toHaveProperty('shardIndex');
 		expect(fromReceived([...merged.results.values()])).toEqual(fromJsonReport(mergedReport));
-		expect(merged.results.size).toBe(20);
+		expect(merged.results.size).toBe(24);
 		expect(`${uploaded.stdout}${uploaded.stderr}`).toContain(`${uploadServer.url}/runs/${merged.runId}`);
 	});
 });

@@ -80,7 +80,7 @@ describe('streaming to a working server', () => {
 		expect(Math.max(...batches)).toBeLessThanOrEqual(5);
 		expect(batches.reduce((a, b) => a + b, 0)).toBe(storedResults(server).length);
 		expect(run.lines).toEqual([
-			`[flackyness] 20 tests: ${expected} passed, ${unexpected} failed, ${flaky} flaky, ${skipped} skipped · ${server.url}/runs/${stored.runId}`
+			`[flackyness] 24 tests: ${expected} passed, ${unexpected} failed, ${flaky} flaky, ${skipped} skipped · ${server.url}/runs/${stored.runId}`
 		]);
 		expect(spoolFiles(run.suiteDir)).toEqual([]);
 	});
