@@ -64,6 +64,7 @@ export default class FlackynessReporter implements Reporter {
 	private recorded: TestResultInput[] | undefined;
 	private readonly done = new Set<TestCase>();
 	private otherErrors = 0;
+	private hookErrors = 0;
 
 	constructor(options: FlackynessOptions = {}) {
 		const given = (options ?? {}) as FlackynessOptions & PlaywrightAddedOptions;
@@ -110,13 +111,18 @@ export default class FlackynessReporter implements Reporter {
 		}
 	}
 
-	private guard(hook: string, fn: () => void): void {
+	/** A failed onBegin stops the reporter; a failed onTestEnd costs that one result (said once). */
+	private guard(hook: 'onBegin' | 'onTestEnd', fn: () => void): void {
 		try {
 			fn();
 		} catch (err) {
-			if (this.active) printLine(`internal error in ${hook}, reporting stopped: ${describe(err)}`);
 			this.debug(err instanceof Error && err.stack ? err.stack : String(err));
-			this.active = false;
+			if (hook === 'onBegin') {
+				this.active = false;
+				printLine(`internal error in onBegin, nothing sent: ${describe(err)}`);
+			} else if (this.hookErrors++ === 0) {
+				printLine(`internal error in ${hook}, a result is missing: ${describe(err)}`);
+			}
 		}
 	}
 
