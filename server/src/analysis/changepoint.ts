@@ -6,6 +6,11 @@
  * too U. A segment's marginal log-likelihood is
  *   lnB(H + a1, R − H + b1) − lnB(a1, b1) + lnB(U + a2, T − U + b2) − lnB(a2, b2)
  * and a segment is split at its best point when that gains more than the threshold, recursively.
+ *
+ * Binary segmentation alone misses a short block in the middle of a long history ("masking": a
+ * regression fixed four commits later barely changes either half's rate). So each step also tries
+ * to cut out a short block bounded by failures, with two change points; that wins when its gain
+ * exceeds the threshold once per change point and beats the best single split by a threshold.
  */
 import { lnBeta, lnGamma } from './beta.js';
 
@@ -83,10 +88,11 @@ export function segmentLogLikelihood(c: PositionCounts, priors: ChangePointPrior
  */
 export function segmentHistory(
 	positions: readonly PositionCounts[],
-	options: { priors?: ChangePointPriors; threshold?: number } = {}
+	options: { priors?: ChangePointPriors; threshold?: number; maxBlock?: number } = {}
 ): Segment[] {
 	const priors = options.priors ?? LUCI_PRIORS;
 	const threshold = options.threshold ?? LUCI_SPLIT_THRESHOLD;
+	const maxBlock = options.maxBlock ?? 64;
 	const n = positions.length;
 	if (n === 0) return [];
 	const pr = new Float64Array(n + 1);
@@ -127,7 +133,29 @@ export function segmentHistory(
 				bestAt = k;
 			}
 		}
-		if (bestGain > threshold) {
+		// A block [i, j) strictly inside, starting and ending at positions with failures.
+		let blockGain = -Infinity;
+		let blockStart = -1;
+		let blockEnd = -1;
+		if (e - s >= 3) {
+			for (let i = s + 1; i < e - 1; i++) {
+				if (positions[i]!.failed === 0) continue;
+				const left = ll(s, i);
+				for (let j = i + 1; j < e && j - i <= maxBlock; j++) {
+					if (positions[j - 1]!.failed === 0) continue;
+					const gain = left + ll(i, j) + ll(j, e) - whole;
+					if (gain > blockGain) {
+						blockGain = gain;
+						blockStart = i;
+						blockEnd = j;
+					}
+				}
+			}
+		}
+		if (blockGain - 2 * threshold > Math.max(0, bestGain - threshold)) {
+			cuts.push({ at: blockStart, gain: blockGain }, { at: blockEnd, gain: blockGain });
+			stack.push([s, blockStart], [blockStart, blockEnd], [blockEnd, e]);
+		} else if (bestGain > threshold) {
 			cuts.push({ at: bestAt, gain: bestGain });
 			stack.push([s, bestAt], [bestAt, e]);
 		}

@@ -179,19 +179,24 @@ describe('analyzeTest', () => {
 
 	it('applies the fixed rule: N >= ln(0.05)/ln(1-p) clean runs after the last flaky failure', () => {
 		const flakyPart = pattern(100, 0.2, 7).map((f, i) => obs({ commit: i, outcome: f ? 'flaky' : 'expected' }));
-		const probe = analyzeTest(flakyPart);
-		expect(probe.state).toBe('flaky');
-		const lastFlaky = Math.max(...flakyPart.filter((o) => o.outcome === 'flaky').map((o) => flakyPart.indexOf(o)));
-		const required = analyzeTest([...flakyPart.slice(0, lastFlaky + 1)]).evidence.fixedRule!.requiredRuns;
-		const rate = analyzeTest(flakyPart.slice(0, lastFlaky + 1)).evidence.fixedRule!.rateBefore;
-		expect(required).toBe(Math.ceil(Math.log(0.05) / Math.log(1 - rate)));
-		const withClean = (n: number) => [...flakyPart.slice(0, lastFlaky + 1), ...runs(lastFlaky + 1, lastFlaky + 1 + n, 'expected')];
-		const almost = analyzeTest(withClean(required - 1));
-		expect(almost.state).toBe('flaky');
-		expect(almost.evidence.fixedRule).toMatchObject({ cleanRunsSince: required - 1, requiredRuns: required });
-		const fixed = analyzeTest(withClean(required));
-		expect(fixed.state).toBe('fixed');
-		expect(fixed.evidence.reasons[0]).toMatch(/^Fixed/);
+		const lastFlaky = flakyPart.map((o) => o.outcome).lastIndexOf('flaky');
+		const head = flakyPart.slice(0, lastFlaky + 1);
+		expect(analyzeTest(head).state).toBe('flaky');
+		let firstFixed: number | null = null;
+		for (let n = 0; n <= 200 && firstFixed === null; n++) {
+			const v = analyzeTest([...head, ...runs(lastFlaky + 1, lastFlaky + 1 + n, 'expected')]);
+			const rule = v.evidence.fixedRule!;
+			expect(rule.cleanRunsSince).toBe(n);
+			expect(rule.requiredRuns).toBe(Math.ceil(Math.log(0.05) / Math.log(1 - rule.rate)));
+			expect(v.state).toBe(n >= rule.requiredRuns ? 'fixed' : 'flaky');
+			if (v.state === 'fixed') {
+				firstFixed = n;
+				expect(v.evidence.reasons[0]).toMatch(/^Fixed/);
+			}
+		}
+		// About 20% of attempts failed: a fix needs on the order of 15–40 clean runs, not 3 and not 200.
+		expect(firstFixed).toBeGreaterThan(10);
+		expect(firstFixed).toBeLessThan(60);
 	});
 
 	it('reads test.fail() through the outcome: an expected failure is a pass', () => {

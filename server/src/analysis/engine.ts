@@ -102,10 +102,17 @@ function defaultBranchPositions(runs: readonly Run[]): Position[] {
 		if (list) list.push(r);
 		else bySha.set(r.obs.commitSha, [r]);
 	}
+	// Without a known commit order, a commit sits where its first pipeline does: pipeline ids grow
+	// in creation order (push order) on GitLab and GitHub, while job start times can overtake one
+	// another. Non-numeric ids leave the first time the commit was seen.
+	const numericIds = !allOrdered && runs.every((r) => !r.obs.isDefaultBranch || /^\d{1,15}$/.test(r.obs.pipelineId));
 	const positions: Position[] = [];
 	for (const [sha, list] of bySha) {
-		// Without a known commit order, a commit sits where it was first seen: pipelines start in push order.
-		const order = allOrdered ? list[0]!.obs.commitOrder! : Math.min(...list.map((r) => r.t));
+		const order = allOrdered
+			? list[0]!.obs.commitOrder!
+			: numericIds
+				? Math.min(...list.map((r) => Number(r.obs.pipelineId)))
+				: Math.min(...list.map((r) => r.t));
 		positions.push({ sha, order, runs: list, counts: { runs: 0, failed: 0, retried: 0, sticky: 0 } });
 	}
 	positions.sort((a, b) => a.order - b.order || (a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : 0));
@@ -251,7 +258,7 @@ export function analyzeTest(
 		else bySha.set(r.obs.commitSha, [r]);
 	}
 	const mixed: (MixedCommitEvidence & { detectedT: number })[] = [];
-	const isolatedFailureTimes: number[] = [];
+	const isolatedShas = new Map<string, number>();
 	for (const [sha, list] of bySha) {
 		let sawFail = false;
 		let sawPass = false;
@@ -285,11 +292,30 @@ export function analyzeTest(
 				detectedT
 			});
 		} else if (sawFail) {
-			isolatedFailureTimes.push(list.find((r) => r.failed)!.t);
+			isolatedShas.set(sha, list.find((r) => r.failed)!.t);
 		}
 	}
 	mixed.sort((a, b) => b.detectedT - a.detectedT);
-	isolatedFailureTimes.sort((a, b) => a - b);
+	const isolatedFailureCommits = isolatedShas.size;
+	// Failures on consecutive default-branch commits form one streak: a streak is one event, which
+	// is what a short regression the change points could not isolate looks like. Separate streaks
+	// with passing commits between them are what flakiness looks like.
+	const streakTimes: number[] = [];
+	let inStreak = false;
+	for (const p of positions) {
+		if (p.runs.every((r) => brokenRuns.has(r))) continue;
+		const t = isolatedShas.get(p.sha);
+		if (t === undefined) {
+			inStreak = false;
+			continue;
+		}
+		if (!inStreak) streakTimes.push(t);
+		inStreak = true;
+		isolatedShas.delete(p.sha);
+	}
+	// What remains is off the default branch: each commit is its own event.
+	streakTimes.push(...isolatedShas.values());
+	streakTimes.sort((a, b) => a - b);
 
 	// 4. The estimate.
 	const post = posterior(evidence, s, now, halfLifeMs);
@@ -304,8 +330,7 @@ export function analyzeTest(
 	const byMixed = mixed.length >= s.minMixedCommits ? mixedTimes[s.minMixedCommits - 1]! : null;
 	const enoughRuns = evidence.length >= s.minRunsForRate;
 	const byIsolated =
-		isolatedFailureTimes.length >= s.minIsolatedFailures && enoughRuns
-			? isolatedFailureTimes[s.minIsolatedFailures - 1]!
+		streakTimes.length >= s.minIsolatedFailures && enoughRuns ? streakTimes[s.minIsolatedFailures - 1]!
 			: null;
 	const flakyProven = byMixed !== null || byIsolated !== null;
 
@@ -368,13 +393,14 @@ export function analyzeTest(
 		);
 	} else if (flakyProven) {
 		firstDetectedAt = Math.min(byMixed ?? Infinity, byIsolated ?? Infinity);
-		// The fixed rule, at the rate seen up to the last flaky failure.
-		const before = evidence.filter((r) => r.t <= lastFlakyT!);
-		const postBefore = posterior(before, s, lastFlakyT!, halfLifeMs);
-		const rateBefore = postBefore.alpha / (postBefore.alpha + postBefore.beta);
-		const requiredRuns = Math.ceil(Math.log(1 - s.fixedConfidence) / Math.log(1 - rateBefore));
+		// The fixed rule at the rate seen over the whole history, clean streak included: a streak is
+		// evidence of a fix only when it is long for that rate. The rate seen before the streak alone
+		// is inflated when a rare flake happened to strike early, and would "fix" it by chance.
+		const overall = posterior(evidence, s, now, Number.POSITIVE_INFINITY);
+		const rate = overall.alpha / (overall.alpha + overall.beta);
+		const requiredRuns = Math.ceil(Math.log(1 - s.fixedConfidence) / Math.log(1 - rate));
 		const cleanRunsSince = evidence.filter((r) => r.t > lastFlakyT!).length;
-		fixedRule = { cleanRunsSince, requiredRuns, rateBefore };
+		fixedRule = { cleanRunsSince, requiredRuns, rate };
 		state = cleanRunsSince >= requiredRuns ? 'fixed' : 'flaky';
 		if (mixed.length > 0) {
 			const m = mixed[0]!;
@@ -387,10 +413,10 @@ export function analyzeTest(
 					`(latest ${short(m.sha)} on ${m.branch}: ${how}).`
 			);
 		}
-		if (isolatedFailureTimes.length > 0) {
+		if (streakTimes.length > 0) {
 			reasons.push(
-				`Failed on ${plural(isolatedFailureTimes.length, 'other commit')} with passing runs around ` +
-					`them and no change point: failures come and go without code changes.`
+				`Failed on ${plural(isolatedFailureCommits, 'other commit')} in ${plural(streakTimes.length, 'separate streak')} with passing ` +
+					`commits between them and no change point: failures come and go without code changes.`
 			);
 		}
 		reasons.push(
@@ -400,23 +426,23 @@ export function analyzeTest(
 		if (state === 'fixed') {
 			reasons.unshift(
 				`Fixed: ${plural(cleanRunsSince, 'clean run')} since the last flaky failure on ${iso(lastFlakyT!).slice(0, 10)}; ` +
-					`at the ${pct(rateBefore)} rate seen before, ln(${(1 - s.fixedConfidence).toFixed(2)})/ln(1 − p) = ${requiredRuns} clean runs ` +
+					`at the ${pct(rate)} rate seen, ln(${(1 - s.fixedConfidence).toFixed(2)})/ln(1 − p) = ${requiredRuns} clean runs ` +
 					`make a fix ${Math.round(s.fixedConfidence * 100)}% certain.`
 			);
 		} else if (cleanRunsSince > 0) {
 			reasons.push(
-				`${plural(cleanRunsSince, 'clean run')} since the last failure; ${requiredRuns} are needed to call it fixed at ${pct(rateBefore)}.`
+				`${plural(cleanRunsSince, 'clean run')} since the last failure; ${requiredRuns} are needed to call it fixed at ${pct(rate)}.`
 			);
 		}
 	} else if (
 		evidenceFailures.length > 0 &&
-		(now - lastFlakyT! <= s.suspectDays * DAY_MS || isolatedFailureTimes.length >= s.minIsolatedFailures)
+		(now - lastFlakyT! <= s.suspectDays * DAY_MS || streakTimes.length >= s.minIsolatedFailures)
 	) {
 		state = 'suspect';
 		firstDetectedAt = evidenceFailures[0]!.t;
 		reasons.push(
-			isolatedFailureTimes.length >= s.minIsolatedFailures
-				? `Failed on ${plural(isolatedFailureTimes.length, 'commit')} but has only ${plural(evidence.length, 'run')}: too few to judge.`
+			streakTimes.length >= s.minIsolatedFailures
+				? `Failed on ${plural(isolatedFailureCommits, 'commit')} but has only ${plural(evidence.length, 'run')}: too few to judge.`
 				: `One unexplained failure (${iso(lastFlakyT!).slice(0, 10)}, commit ${short(evidenceFailures[evidenceFailures.length - 1]!.obs.commitSha)}) ` +
 						`without a passing retry or re-run of that commit: not enough to call it flaky.`
 		);
@@ -502,7 +528,8 @@ export function analyzeTest(
 				failures,
 				flakyRuns,
 				mixedCommits: mixed.length,
-				isolatedFailures: isolatedFailureTimes.length,
+				isolatedFailures: isolatedFailureCommits,
+				failureStreaks: streakTimes.length,
 				infraRuns: infraRuns.length,
 				skippedRuns,
 				branchFailuresIgnored,

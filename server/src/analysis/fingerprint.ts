@@ -21,10 +21,18 @@ export function stripAnsi(text: string): string {
 export function normaliseErrorMessage(message: string): string {
 	const lines = stripAnsi(message).split('\n');
 	const kept: string[] = [];
-	for (const line of lines) {
-		// Snippet lines ("  12 |", "> 12 |", "     |   ^"), stack frames and the call log end the cause.
-		if (/^\s*>?\s*\d*\s*\|/.test(line) || /^\s+at /.test(line) || /^\s*Call log:/.test(line)) break;
+	for (let i = 0; i < lines.length; i++) {
+		const line = lines[i]!;
+		// Snippet lines ("  12 |", "> 12 |", "     |   ^"), stack frames and browser logs end the cause.
+		if (/^\s*>?\s*\d*\s*\|/.test(line) || /^\s+at /.test(line) || /^\s*Browser logs:/.test(line)) break;
 		if (/^=+ .* =+$/.test(line.trim())) break;
+		if (/^\s*Call log:/.test(line)) {
+			// The call log's first step names what was awaited ("waiting for getByRole(…)"): it tells
+			// one test's timeout from another's, while an outage's steps are alike everywhere.
+			const step = lines.slice(i + 1).find((l) => l.trim() !== '');
+			if (step !== undefined && /^\s*-/.test(step)) kept.push(step);
+			break;
+		}
 		kept.push(line);
 	}
 	return kept
@@ -34,9 +42,10 @@ export function normaliseErrorMessage(message: string): string {
 		.replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '<uuid>')
 		.replace(/\b(?:0x)?(?=[0-9a-f]*\d)[0-9a-f]{8,}\b/gi, '<hex>')
 		.replace(/\d+(?:\.\d+)?/g, '<n>')
-		.replace(/[ \t]+/g, ' ')
-		.replace(/\n{2,}/g, '\n')
-		.trim();
+		.split('\n')
+		.map((l) => l.replace(/\s+/g, ' ').trim())
+		.filter((l) => l !== '')
+		.join('\n');
 }
 
 /** 16 hex digits (64 bits of SHA-256) of the normalised message: `ErrorCluster.fingerprint`. */

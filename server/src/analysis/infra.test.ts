@@ -56,16 +56,20 @@ describe('error fingerprints', () => {
 			'Error: page.goto: net::ERR_CONNECTION_REFUSED at http://localhost:3000/checkout?id=42\n' +
 			'Call log:\n  - navigating to "http://localhost:3000/checkout", waiting until "load"\n\n' +
 			'  12 |   await page.goto("/checkout");\n    at /builds/app/tests/checkout.spec.ts:12:14';
-		expect(normaliseErrorMessage(message)).toBe('Error: page.goto: net::ERR_CONNECTION_REFUSED at <url>');
+		expect(normaliseErrorMessage(message)).toBe(
+			'Error: page.goto: net::ERR_CONNECTION_REFUSED at <url>\n- navigating to "<url>", waiting until "load"'
+		);
 	});
 
 	it('gives one fingerprint to one cause and different ones to different causes', () => {
-		const a = errorFingerprint('TimeoutError: locator.click: Timeout 5000ms exceeded.\nCall log:\n  - waiting for getByRole(\'button\')');
-		const b = errorFingerprint('TimeoutError: locator.click: Timeout 7000ms exceeded.\nCall log:\n  - waiting for x');
+		const a = errorFingerprint("Error: locator.click: Timeout 5000ms exceeded.\nCall log:\n  - waiting for getByRole('button')\n  - retrying 3 times");
+		const b = errorFingerprint("Error: locator.click: Timeout 7000ms exceeded.\nCall log:\n  - waiting for getByRole('button')");
+		const other = errorFingerprint("Error: locator.click: Timeout 5000ms exceeded.\nCall log:\n  - waiting for getByRole('link')");
 		const c = errorFingerprint(`Error: ${ansi}\n\nExpected: 2\nReceived: 1`);
 		expect(a).toMatch(/^[0-9a-f]{16}$/);
 		expect(a).toBe(b);
 		expect(c).not.toBe(a);
+		expect(other).not.toBe(a);
 		expect(errorFingerprint('Error: run 3f2a9c81d0 failed in /tmp/x/y.ts')).toBe(
 			errorFingerprint('Error: run 77aa01bc9e failed in /var/z/w.ts')
 		);

@@ -17,8 +17,9 @@ export const analysisSettingsSchema = z.object({
 	/** Commits with mixed outcomes needed to call a test flaky. */
 	minMixedCommits: z.number().int().min(1).default(1),
 	/**
-	 * Failures on commits that never passed, outside broken segments, needed to call a test flaky
-	 * without mixed-outcome proof (suites without retries and re-runs only produce these).
+	 * Separate streaks of failures (on commits that never passed, outside broken segments, with
+	 * passing commits between the streaks) needed to call a test flaky without mixed-outcome proof:
+	 * suites without retries or re-runs only produce this kind of evidence.
 	 */
 	minIsolatedFailures: z.number().int().min(1).default(2),
 	/** Evidence runs needed before isolated failures alone may make a test flaky. */

@@ -101,8 +101,10 @@ export interface VerdictEvidence {
 		failures: number;
 		flakyRuns: number;
 		mixedCommits: number;
-		/** Failed runs, outside broken segments, on commits that never passed (no mixed proof). */
+		/** Commits outside broken segments that failed and never passed (no mixed proof). */
 		isolatedFailures: number;
+		/** Those commits grouped into streaks of consecutive default-branch commits. */
+		failureStreaks: number;
 		infraRuns: number;
 		skippedRuns: number;
 		/** Feature-branch runs left out: their commit only ever failed, every attempt (likely a real bug in an unmerged change). */
@@ -122,8 +124,11 @@ export interface VerdictEvidence {
 		lastGoodAt: string | null;
 		gain: number | null;
 	} | null;
-	/** The "fixed" rule: enough clean runs since the last flaky failure for the rate seen. */
-	fixedRule: { cleanRunsSince: number; requiredRuns: number; rateBefore: number } | null;
+	/**
+	 * The "fixed" rule: N ≥ ln(1 − c) / ln(1 − p) clean runs since the last flaky failure, with p
+	 * the per-attempt rate seen over the whole (undecayed) history.
+	 */
+	fixedRule: { cleanRunsSince: number; requiredRuns: number; rate: number } | null;
 	/** Runs whose failures were attributed to infrastructure: most recent first, capped. */
 	infra: { runId: string; at: string; commitSha: string; fingerprint: string | null }[];
 	impact: { runsPerDay: number; meanAttemptMinutes: number; failureProbability: number };

@@ -1,0 +1,528 @@
+/**
+ * Quality harness: simulate CI histories with ground truth, ingest them in memory, run the engine
+ * on every test and score its verdicts, next to simple baselines on the same data.
+ *
+ *   npx tsx server/bench/quality.ts --seeds 100-109     report seeds (never tune on these)
+ *   npx tsx server/bench/quality.ts --seeds 1-10        tuning seeds
+ *   npx tsx server/bench/quality.ts --perf              10 000 tests × 300 runs, timed
+ *   options: --json (machine-readable), --verbose (per-seed lines and misclassified tests)
+ */
+import type { TestResultData } from 'flackyness-reporter/protocol';
+import { analyzeTest } from '../src/analysis/engine.js';
+import { judgeJobInfra } from '../src/analysis/infra.js';
+import { DEFAULT_ANALYSIS_SETTINGS, DEFAULT_INFRA_GUARD_SETTINGS, type AnalysisSettings } from '../src/analysis/settings.js';
+import type { Outcome, RunObservation, Verdict } from '../src/analysis/types.js';
+import { reportResults, resultFingerprint, runContextFromMetadata, toObservation } from '../src/sim/adapter.js';
+import { Rng } from '../src/sim/prng.js';
+import { simulate } from '../src/sim/simulator.js';
+import { identityKey, type SimTruth, type TruthTest } from '../src/sim/types.js';
+
+// ---------------------------------------------------------------------------------------------
+// Ingestion, in memory
+
+interface Ingested {
+	truth: SimTruth;
+	histories: Map<string, RunObservation[]>;
+	infraFingerprints: Set<string>;
+	jobs: number;
+	jobsFlaggedInfra: Set<string>;
+	end: Date;
+}
+
+function ingest(seed: number, parse: (report: unknown) => TestResultData[]): Ingested {
+	const sim = simulate({ seed });
+	const histories = new Map<string, RunObservation[]>();
+	const infraFingerprints = new Set<string>();
+	const jobsFlaggedInfra = new Set<string>();
+	let jobs = 0;
+	for (const upload of sim.uploads()) {
+		jobs++;
+		const results = parse(upload.report);
+		const fingerprints = results.map(resultFingerprint);
+		const judgement = judgeJobInfra(
+			results.map((r, i) => ({ outcome: r.outcome, errorFingerprint: fingerprints[i] })),
+			DEFAULT_INFRA_GUARD_SETTINGS
+		);
+		if (judgement.infra) {
+			jobsFlaggedInfra.add(upload.metadata.jobId!);
+			if (judgement.topFingerprint) infraFingerprints.add(judgement.topFingerprint);
+		}
+		// No commit order: like the server, the engine orders default-branch commits by their first pipeline.
+		const run = runContextFromMetadata(upload.metadata, new Date(upload.report.stats.startTime), { infra: judgement.infra });
+		results.forEach((r, i) => {
+			const key = identityKey(r.file, r.titlePath, r.projectName);
+			const obs = toObservation(r, run, fingerprints[i]);
+			const list = histories.get(key);
+			if (list) list.push(obs);
+			else histories.set(key, [obs]);
+		});
+	}
+	return { truth: sim.truth, histories, infraFingerprints, jobs, jobsFlaggedInfra, end: new Date(sim.truth.end) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Detectors: the engine and the baselines, each a verdict on a history
+
+interface Call {
+	flaky: boolean;
+	/** Estimated failure rate, to bucket false positives. */
+	estimate: number;
+}
+
+const failedRun = (o: RunObservation) => o.outcome === 'unexpected' || o.outcome === 'flaky';
+const ran = (h: readonly RunObservation[]) => h.filter((o) => o.outcome !== 'skipped');
+
+/** Flip-rate threshold, chosen for the best F1 on the tuning seeds 1–10. */
+const FLIP_THRESHOLD = 0.02;
+
+const baselines: Record<string, (h: readonly RunObservation[]) => Call> = {
+	'pw-flaky-label': (h) => {
+		const r = ran(h);
+		return { flaky: r.some((o) => o.outcome === 'flaky'), estimate: rate(r) };
+	},
+	'fail-rate>5%': (h) => {
+		const r = ran(h);
+		return { flaky: r.length > 0 && rate(r) > 0.05, estimate: rate(r) };
+	},
+	[`flip-rate>${FLIP_THRESHOLD}`]: (h) => {
+		const r = [...ran(h)].sort((a, b) => a.at.getTime() - b.at.getTime());
+		return { flaky: flipRate(r) > FLIP_THRESHOLD, estimate: rate(r) };
+	}
+};
+
+function rate(r: readonly RunObservation[]): number {
+	return r.length === 0 ? 0 : r.filter(failedRun).length / r.length;
+}
+
+function flipRate(r: readonly RunObservation[]): number {
+	if (r.length < 2) return 0;
+	let flips = 0;
+	for (let i = 1; i < r.length; i++) if (failedRun(r[i]!) !== failedRun(r[i - 1]!)) flips++;
+	return flips / (r.length - 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scoring
+
+const BUCKETS = [
+	{ name: '<1%', lo: 0, hi: 0.01 },
+	{ name: '1-5%', lo: 0.01, hi: 0.05 },
+	{ name: '5-20%', lo: 0.05, hi: 0.2 },
+	{ name: '>=20%', lo: 0.2, hi: Infinity }
+] as const;
+const bucketOf = (x: number) => BUCKETS.findIndex((b) => x >= b.lo && x < b.hi);
+
+interface Tally {
+	tp: number[];
+	fn: number[];
+	tpDetectable: number[];
+	fnDetectable: number[];
+	fp: number[];
+	flakyCalls: number;
+	regressions: number;
+	regressionsFlaky: number;
+	regressionsOngoing: number;
+	regressionsOngoingBroken: number;
+	regressionsLocatable: number;
+	regressionsExact: number;
+	regressionsExactAll: number;
+	outageVictims: number;
+	outageVictimsFlaky: number;
+	branchBroken: number;
+	branchBrokenFlaky: number;
+	stable: number;
+	stableFlaky: number;
+	stableSuspect: number;
+	fixedFlaky: number;
+	fixedFlakyCalledFixed: number;
+	fixedFlakyCalledFlaky: number;
+	detectRuns: number[];
+}
+
+const newTally = (): Tally => ({
+	tp: [0, 0, 0, 0],
+	fn: [0, 0, 0, 0],
+	tpDetectable: [0, 0, 0, 0],
+	fnDetectable: [0, 0, 0, 0],
+	fp: [0, 0, 0, 0],
+	flakyCalls: 0,
+	regressions: 0,
+	regressionsFlaky: 0,
+	regressionsOngoing: 0,
+	regressionsOngoingBroken: 0,
+	regressionsLocatable: 0,
+	regressionsExact: 0,
+	regressionsExactAll: 0,
+	outageVictims: 0,
+	outageVictimsFlaky: 0,
+	branchBroken: 0,
+	branchBrokenFlaky: 0,
+	stable: 0,
+	stableFlaky: 0,
+	stableSuspect: 0,
+	fixedFlaky: 0,
+	fixedFlakyCalledFixed: 0,
+	fixedFlakyCalledFlaky: 0,
+	detectRuns: []
+});
+
+interface Misclassified {
+	seed: number;
+	detector: string;
+	key: string;
+	truth: string;
+	call: string;
+}
+
+function scoreSeed(
+	data: Ingested,
+	settings: AnalysisSettings,
+	tallies: Map<string, Tally>,
+	misses: Misclassified[],
+	timing: { engineMs: number; tests: number }
+) {
+	const { truth, histories } = data;
+	const outageJobs = new Set(truth.outages.map((o) => o.jobId));
+	const victims = new Set(truth.outages.flatMap((o) => o.victims));
+	const commitTime = new Map(truth.commits.map((c) => [c.sha, Date.parse(c.at)]));
+	const context = { now: data.end, infraFingerprints: data.infraFingerprints };
+	const engine = (h: readonly RunObservation[]) => analyzeTest(h, settings, context);
+
+	for (const t of truth.tests) {
+		if (t.class === 'skipped') continue;
+		const history = histories.get(t.key);
+		if (!history || ran(history).length === 0) continue;
+		const started = performance.now();
+		const verdict = engine(history);
+		timing.engineMs += performance.now() - started;
+		timing.tests++;
+		const calls: [string, Call, Verdict | null][] = [
+			['engine', { flaky: verdict.state === 'flaky', estimate: verdict.score }, verdict],
+			...Object.entries(baselines).map(([name, f]) => [name, f(history), null] as [string, Call, null])
+		];
+		for (const [name, call, v] of calls) {
+			let tally = tallies.get(name);
+			if (!tally) tallies.set(name, (tally = newTally()));
+			score(tally, name, t, call, v, history);
+		}
+	}
+
+	function score(tally: Tally, name: string, t: TruthTest, call: Call, v: Verdict | null, history: RunObservation[]) {
+		if (call.flaky) tally.flakyCalls++;
+		const miss = (what: string) =>
+			misses.push({ seed: truth.seed, detector: name, key: t.key, truth: describeTruth(t), call: v ? `${v.state}: ${v.evidence.reasons[0]}` : what });
+		if (t.class === 'flaky') {
+			const b = bucketOf(t.rate);
+			const since = t.flakySinceSha ? commitTime.get(t.flakySinceSha)! : -Infinity;
+			const detectable = ran(history).some((o) => failedRun(o) && !outageJobs.has(o.jobId) && o.at.getTime() >= since);
+			if (call.flaky) {
+				tally.tp[b]!++;
+				if (detectable) tally.tpDetectable[b]!++;
+				const runs = runsToDetect(name, history, since, name === 'engine' ? engine : baselines[name]!);
+				if (runs !== null) tally.detectRuns.push(runs);
+			} else {
+				tally.fn[b]!++;
+				if (detectable) {
+					tally.fnDetectable[b]!++;
+					if (name === 'engine') miss('');
+				}
+			}
+			return;
+		}
+		if (t.class === 'flaky-fixed') {
+			tally.fixedFlaky++;
+			if (v?.state === 'fixed') tally.fixedFlakyCalledFixed++;
+			if (call.flaky) tally.fixedFlakyCalledFlaky++;
+			return;
+		}
+		// Everything else is not flaky.
+		if (call.flaky) {
+			tally.fp[Math.max(0, bucketOf(call.estimate))]!++;
+			if (name === 'engine') miss('');
+		}
+		if (t.class === 'regression') {
+			tally.regressions++;
+			if (call.flaky) tally.regressionsFlaky++;
+			const reg = t.regression!;
+			if (reg.endSha === null) {
+				tally.regressionsOngoing++;
+				if (v?.state === 'broken') tally.regressionsOngoingBroken++;
+			}
+			if (v) {
+				const located =
+					v.changePointSha === reg.startSha || v.evidence.segments.some((s) => s.kind === 'broken' && s.firstSha === reg.startSha);
+				// Locatable: the regression failed on at least two default-branch runs outside outages.
+				const start = commitTime.get(reg.startSha)!;
+				const end = reg.endSha ? commitTime.get(reg.endSha)! : Infinity;
+				const failing = history.filter(
+					(o) => o.isDefaultBranch && failedRun(o) && !outageJobs.has(o.jobId) && o.at.getTime() >= start && o.at.getTime() < end + 3_600_000
+				).length;
+				if (located) tally.regressionsExactAll++;
+				if (failing >= 2) {
+					tally.regressionsLocatable++;
+					if (located) tally.regressionsExact++;
+					else if (name === 'engine') miss('');
+				}
+			}
+		} else if (t.class === 'stable') {
+			tally.stable++;
+			if (call.flaky) tally.stableFlaky++;
+			if (v?.state === 'suspect') tally.stableSuspect++;
+			if (victims.has(t.key)) {
+				tally.outageVictims++;
+				if (call.flaky) tally.outageVictimsFlaky++;
+			}
+			if (t.brokenOnBranch) {
+				tally.branchBroken++;
+				if (call.flaky) tally.branchBrokenFlaky++;
+			}
+		}
+	}
+}
+
+/** Runs (since flakiness began) until the detector first calls the test flaky. */
+function runsToDetect(name: string, history: readonly RunObservation[], since: number, detect: (h: readonly RunObservation[]) => Call | Verdict): number | null {
+	const sorted = ran(history).sort((a, b) => a.at.getTime() - b.at.getTime());
+	const isFlaky = (c: Call | Verdict) => ('state' in c ? c.state === 'flaky' : c.flaky);
+	const failedShas = new Set<string>();
+	for (let i = 0; i < sorted.length; i++) {
+		const o = sorted[i]!;
+		// A verdict can only turn flaky on new evidence: a failure, or a pass on a commit that failed.
+		const relevant = failedRun(o) || failedShas.has(o.commitSha) || name !== 'engine';
+		if (failedRun(o)) failedShas.add(o.commitSha);
+		if (!relevant || o.at.getTime() < since) continue;
+		if (isFlaky(detect(sorted.slice(0, i + 1)))) return sorted.slice(0, i + 1).filter((x) => x.at.getTime() >= since).length;
+	}
+	return null;
+}
+
+function describeTruth(t: TruthTest): string {
+	switch (t.class) {
+		case 'flaky':
+			return `flaky ${(t.rate * 100).toPrecision(2)}%${t.flakySinceSha ? ` since ${t.flakySinceSha.slice(0, 8)}` : ''}`;
+		case 'regression':
+			return `regression ${t.regression!.startSha.slice(0, 8)}..${t.regression!.endSha?.slice(0, 8) ?? 'now'}`;
+		default:
+			return t.class + (t.brokenOnBranch ? ' (broken on a branch)' : '');
+	}
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const pct = (n: number, d: number) => (d === 0 ? '   -  ' : `${((100 * n) / d).toFixed(1).padStart(5)}%`);
+const f3 = (x: number | null) => (x === null ? '  -  ' : x.toFixed(3));
+const prf = (tp: number, fp: number, fn: number) => {
+	const p = tp + fp === 0 ? null : tp / (tp + fp);
+	const r = tp + fn === 0 ? null : tp / (tp + fn);
+	const f = p === null || r === null || p + r === 0 ? (tp + fp + fn === 0 ? null : 0) : (2 * p * r) / (p + r);
+	return { p, r, f };
+};
+const median = (xs: number[]) => {
+	if (xs.length === 0) return null;
+	const s = [...xs].sort((a, b) => a - b);
+	const m = s.length >> 1;
+	return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+function printReport(seeds: number[], tallies: Map<string, Tally>, extra: string[]) {
+	const lines: string[] = [];
+	lines.push(`Seeds ${seeds.join(', ')}`);
+	lines.push(...extra);
+	lines.push('');
+	lines.push('F1 for "flaky" by true per-attempt flake rate. Recall over flaky tests that failed at least once outside');
+	lines.push('outages ("detectable"), and over all flaky tests. False positives (non-flaky tests called flaky) are');
+	lines.push("bucketed by the detector's own rate estimate. fixed-flaky tests are left out of P/R (see below).");
+	lines.push('');
+	const header = ['detector', 'bucket', 'flaky', 'detect.', 'TP', 'FN', 'FP', 'precision', 'recall(det)', 'F1(det)', 'recall(all)', 'F1(all)'];
+	const rows: string[][] = [];
+	for (const [name, t] of tallies) {
+		const bucketRows: { name: string; idx: number[] }[] = BUCKETS.map((b, i) => ({ name: b.name, idx: [i] }));
+		bucketRows.push({ name: '>=5%', idx: [2, 3] }, { name: 'all', idx: [0, 1, 2, 3] });
+		for (const br of bucketRows) {
+			const sum = (xs: number[]) => br.idx.reduce((s, i) => s + xs[i]!, 0);
+			const tp = sum(t.tp);
+			const fn = sum(t.fn);
+			const tpd = sum(t.tpDetectable);
+			const fnd = sum(t.fnDetectable);
+			const fp = sum(t.fp);
+			const det = prf(tpd, fp, fnd);
+			const all = prf(tp, fp, fn);
+			rows.push([name, br.name, String(tp + fn), String(tpd + fnd), String(tp), String(fn), String(fp), f3(all.p), f3(det.r), f3(det.f), f3(all.r), f3(all.f)]);
+		}
+	}
+	lines.push(...table(header, rows));
+	lines.push('');
+	const header2 = ['detector', 'regr->flaky', 'ongoing->broken', 'start exact', 'exact(all)', 'outage victims->flaky', 'branch-broken->flaky', 'stable->flaky', 'stable->suspect', 'fixed-flaky: fixed/flaky', 'median runs to detect'];
+	const rows2: string[][] = [];
+	for (const [name, t] of tallies) {
+		const engine = name === 'engine';
+		rows2.push([
+			name,
+			`${t.regressionsFlaky}/${t.regressions} ${pct(t.regressionsFlaky, t.regressions)}`,
+			engine ? `${t.regressionsOngoingBroken}/${t.regressionsOngoing} ${pct(t.regressionsOngoingBroken, t.regressionsOngoing)}` : '-',
+			engine ? `${t.regressionsExact}/${t.regressionsLocatable} ${pct(t.regressionsExact, t.regressionsLocatable)}` : '-',
+			engine ? `${t.regressionsExactAll}/${t.regressions} ${pct(t.regressionsExactAll, t.regressions)}` : '-',
+			`${t.outageVictimsFlaky}/${t.outageVictims} ${pct(t.outageVictimsFlaky, t.outageVictims)}`,
+			`${t.branchBrokenFlaky}/${t.branchBroken}`,
+			`${t.stableFlaky}/${t.stable} ${pct(t.stableFlaky, t.stable)}`,
+			engine ? `${t.stableSuspect}/${t.stable}` : '-',
+			engine ? `${t.fixedFlakyCalledFixed}/${t.fixedFlakyCalledFlaky}/${t.fixedFlaky}` : `-/${t.fixedFlakyCalledFlaky}/${t.fixedFlaky}`,
+			String(median(t.detectRuns) ?? '-')
+		]);
+	}
+	lines.push(...table(header2, rows2));
+	lines.push('');
+	lines.push('start exact: broken segment (or change point) begins at the true first bad commit, over regressions with at least two');
+	lines.push('failing default-branch runs; exact(all) over every regression. fixed-flaky: called fixed / called flaky / total.');
+	console.log(lines.join('\n'));
+}
+
+function table(header: string[], rows: string[][]): string[] {
+	const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+	const fmt = (r: string[]) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+	return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Performance: 10 000 tests × 300 runs
+
+function perf() {
+	const rng = new Rng(42);
+	const tests = 10_000;
+	const runsPerTest = 300;
+	const t0 = Date.UTC(2025, 0, 1);
+	const histories: RunObservation[][] = [];
+	for (let t = 0; t < tests; t++) {
+		const kind = rng.weighted([
+			['stable', 0.8],
+			['flaky', 0.15],
+			['regression', 0.05]
+		] as const);
+		const p = kind === 'flaky' ? rng.logUniform(0.002, 0.5) : 0;
+		const start = rng.int(50, 280);
+		const h: RunObservation[] = [];
+		for (let i = 0; i < runsPerTest; i++) {
+			const commit = Math.floor(i * 0.8);
+			const broken = kind === 'regression' && commit >= start;
+			const attempts: boolean[] = [];
+			for (let a = 0; a < 3; a++) {
+				const fail = broken || rng.chance(p);
+				attempts.push(fail);
+				if (!fail) break;
+			}
+			const failed = attempts.filter(Boolean).length;
+			const outcome: Outcome = failed === 0 ? 'expected' : failed === attempts.length ? 'unexpected' : 'flaky';
+			h.push({
+				runId: `r${i}`,
+				at: new Date(t0 + i * 3_600_000),
+				commitSha: commit.toString(16).padStart(40, '0'),
+				branch: 'main',
+				isDefaultBranch: true,
+				commitOrder: commit,
+				pipelineId: `p${i}`,
+				jobId: `j${i}`,
+				isMergeRequest: false,
+				outcome,
+				attempts: attempts.length,
+				failedAttempts: failed,
+				durationMs: 3000 * attempts.length,
+				errorFingerprint: failed ? 'ffffffffffffffff' : null,
+				infra: false
+			});
+		}
+		histories.push(h);
+	}
+	const started = performance.now();
+	const states: Record<string, number> = {};
+	for (const h of histories) {
+		const v = analyzeTest(h);
+		states[v.state] = (states[v.state] ?? 0) + 1;
+	}
+	const ms = performance.now() - started;
+	console.log(`analyzeTest: ${tests} tests × ${runsPerTest} runs in ${(ms / 1000).toFixed(2)} s (${(ms / tests).toFixed(3)} ms per test, one core)`);
+	console.log(`states: ${JSON.stringify(states)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function parseSeeds(spec: string): number[] {
+	const seeds: number[] = [];
+	for (const part of spec.split(',')) {
+		const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+		if (!m) throw new Error(`bad --seeds part: ${part}`);
+		const from = Number(m[1]);
+		const to = m[2] === undefined ? from : Number(m[2]);
+		for (let s = from; s <= to; s++) seeds.push(s);
+	}
+	return seeds;
+}
+
+async function loadParser(): Promise<{ name: string; parse: (report: unknown) => TestResultData[] }> {
+	// The real parser, when the ingestion layer provides it; otherwise the simulator's own walker.
+	const path = '../src/ingest/playwright-json.js';
+	try {
+		const mod = (await import(path)) as { parsePlaywrightReport?: (json: unknown) => { results: TestResultData[] } };
+		if (typeof mod.parsePlaywrightReport === 'function') {
+			const parse = mod.parsePlaywrightReport;
+			return { name: 'server/src/ingest/playwright-json.ts', parse: (r) => parse(r).results };
+		}
+	} catch {
+		// Not there (yet): fall through.
+	}
+	return { name: 'server/src/sim/adapter.ts (reportResults)', parse: (r) => reportResults(r as Parameters<typeof reportResults>[0]) };
+}
+
+async function main() {
+	const args = process.argv.slice(2);
+	if (args.includes('--perf')) {
+		perf();
+		return;
+	}
+	const seedsArg = args[args.indexOf('--seeds') + 1];
+	const seeds = parseSeeds(args.includes('--seeds') && seedsArg ? seedsArg : '1-10');
+	const verbose = args.includes('--verbose');
+	const parser = await loadParser();
+	const tallies = new Map<string, Tally>();
+	const misses: Misclassified[] = [];
+	const timing = { engineMs: 0, tests: 0 };
+	let outageJobs = 0;
+	let outageJobsFlagged = 0;
+	let otherJobsFlagged = 0;
+	let jobs = 0;
+	const started = performance.now();
+	for (const seed of seeds) {
+		const data = ingest(seed, parser.parse);
+		jobs += data.jobs;
+		const outageIds = new Set(data.truth.outages.filter((o) => o.kind !== 'blip').map((o) => o.jobId));
+		outageJobs += outageIds.size;
+		for (const id of data.jobsFlaggedInfra) {
+			if (outageIds.has(id)) outageJobsFlagged++;
+			else otherJobsFlagged++;
+		}
+		scoreSeed(data, DEFAULT_ANALYSIS_SETTINGS, tallies, misses, timing);
+		if (verbose) {
+			const t = data.truth;
+			console.error(
+				`seed ${seed}: ${t.tests.length} tests, ${t.projects.length} projects, ${t.shards} shards (${t.jobLayout}), retries main ${t.retries.defaultBranch}` +
+					`${t.retries.defaultBranchFrom ? `→${t.retries.defaultBranchFrom.retries}` : ''} mr ${t.retries.mergeRequest}, ${data.jobs} jobs, ${t.outages.length} outages`
+			);
+		}
+	}
+	const extra = [
+		`Parser: ${parser.name}. Engine: default settings. Baselines see raw data (no infrastructure guard).`,
+		`Jobs: ${jobs}; outage jobs (app down / no browser) flagged by the guard: ${outageJobsFlagged}/${outageJobs}; other jobs flagged: ${otherJobsFlagged}.`,
+		`Engine time: ${(timing.engineMs / 1000).toFixed(2)} s for ${timing.tests} tests; total ${((performance.now() - started) / 1000).toFixed(1)} s.`
+	];
+	if (args.includes('--json')) {
+		console.log(JSON.stringify({ seeds, tallies: Object.fromEntries(tallies), extra }, null, 2));
+	} else {
+		printReport(seeds, tallies, extra);
+	}
+	if (verbose) {
+		console.log('\nEngine misclassifications:');
+		for (const m of misses.filter((x) => x.detector === 'engine')) console.log(`  seed ${m.seed} ${m.key}\n    truth: ${m.truth}\n    call:  ${m.call}`);
+	}
+}
+
+await main();
