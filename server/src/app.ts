@@ -4,6 +4,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import auth from './auth/plugin.js';
+import analysisWorker from './plugins/analysis-worker.js';
 import errors from './plugins/errors.js';
 import openapi from './plugins/openapi.js';
 import rateLimit from './plugins/rate-limit.js';
@@ -13,6 +14,7 @@ import admin from './routes/api/admin.js';
 import reports from './routes/api/reports.js';
 import runs from './routes/api/runs.js';
 import health from './routes/health.js';
+import read from './routes/api/read.js';
 
 declare module 'fastify' {
 	interface FastifyInstance {
@@ -41,11 +43,13 @@ async function app(instance: FastifyInstance, opts: AppOptions) {
 	await instance.register(auth);
 	await instance.register(openapi, { version: opts.version });
 	await instance.register(runSweeper, { timeoutMinutes: opts.config.RUN_TIMEOUT_MINUTES });
+	await instance.register(analysisWorker, { enabled: opts.config.ANALYSIS_WORKER, pollMs: opts.config.ANALYSIS_POLL_MS });
 
 	await instance.register(health, { version: opts.version, migrationsDir: opts.migrationsDir });
 	await instance.register(reports);
 	await instance.register(runs);
 	await instance.register(admin);
+	await instance.register(read);
 }
 
 export default fp(app, { name: 'flackyness-app', fastify: '5.x' });

@@ -141,6 +141,7 @@ CREATE TABLE "test_health" (
     "test_id" UUID NOT NULL,
     "project_id" UUID NOT NULL,
     "state" "health_state" NOT NULL DEFAULT 'healthy',
+    "state_since" TIMESTAMPTZ(6) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "score" DOUBLE PRECISION NOT NULL DEFAULT 0,
     "score_low" DOUBLE PRECISION NOT NULL DEFAULT 0,
     "score_high" DOUBLE PRECISION NOT NULL DEFAULT 0,
@@ -238,6 +239,9 @@ CREATE UNIQUE INDEX "tests_project_id_key_key" ON "tests"("project_id", "key");
 
 -- CreateIndex
 CREATE INDEX "test_results_test_id_started_at_idx" ON "test_results"("test_id", "started_at" DESC);
+
+-- CreateIndex
+CREATE INDEX "test_results_project_id_started_at_idx" ON "test_results"("project_id", "started_at");
 
 -- CreateIndex
 CREATE INDEX "test_results_project_id_error_fingerprint_idx" ON "test_results"("project_id", "error_fingerprint");

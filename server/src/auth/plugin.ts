@@ -23,6 +23,8 @@ declare module 'fastify' {
 	interface FastifyInstance {
 		requireProjectToken(request: FastifyRequest): Promise<void>;
 		requireAdminToken(request: FastifyRequest): Promise<void>;
+		/** Any valid principal; project tokens read only their own project (see canReadProject). */
+		requireReader(request: FastifyRequest): Promise<void>;
 	}
 }
 
@@ -76,6 +78,10 @@ export default fp(
 			request.principal = p;
 		});
 
+		app.decorate('requireReader', async (request: FastifyRequest) => {
+			request.principal = await resolve(request);
+		});
+
 		app.decorate('requireAdminToken', async (request: FastifyRequest) => {
 			const p = await resolve(request);
 			if (p.kind !== 'admin') throw new HttpError(403, 'This endpoint needs an admin token.');
@@ -89,4 +95,19 @@ export function projectOf(request: FastifyRequest): ProjectPrincipal {
 	const p = request.principal;
 	if (!p || p.kind !== 'project') throw new HttpError(401, 'Not authenticated with a project token.');
 	return p;
+}
+
+/** Project tokens see their own project; admins see every project. */
+export function canReadProject(request: FastifyRequest, projectId: string): boolean {
+	const p = request.principal;
+	if (!p) return false;
+	return p.kind === 'admin' || p.projectId === projectId;
+}
+
+/** Who did it, for quarantine records: never the token itself. */
+export function actorOf(request: FastifyRequest): string {
+	const p = request.principal;
+	if (!p) return 'anonymous';
+	if (p.kind === 'admin') return p.tokenId ? `admin token ${p.tokenId.slice(0, 8)}` : 'admin (ADMIN_TOKEN)';
+	return `project token ${p.tokenId.slice(0, 8)}`;
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fp from 'fastify-plugin';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
 
 /**
  * Who is calling, for rate limits: the bearer token (hashed, never the token itself) for API
@@ -14,18 +15,28 @@ export function callerKey(request: FastifyRequest): string {
 	return `ip:${request.ip}`;
 }
 
-/** Per-route limits; routes opt in with `config.rateLimit`. */
-export const LIMITS = {
-	/** Opening runs and uploading reports: a CI job stuck in a loop is stopped. */
-	ingestRuns: { max: 60, timeWindow: '1 minute', keyGenerator: callerKey },
-	/** Result batches of streaming runs: a 50-shard pipeline sends many of these at once. */
-	ingestBatches: { max: 3000, timeWindow: '1 minute', keyGenerator: callerKey },
-	reads: { max: 100, timeWindow: '1 minute', keyGenerator: (r: FastifyRequest) => `ip:${r.ip}` },
-	admin: { max: 20, timeWindow: '1 minute', keyGenerator: callerKey }
-} as const;
+/** Per-route limits (per minute, from the configuration); routes opt in with `config.rateLimit`. */
+export function routeLimits(config: Config) {
+	const perMinute = (max: number, keyGenerator: (r: FastifyRequest) => string) => ({ max, timeWindow: '1 minute', keyGenerator });
+	return {
+		/** Opening runs and uploading reports: a CI job stuck in a loop is stopped. */
+		ingestRuns: perMinute(config.RATE_LIMIT_RUNS, callerKey),
+		/** Result batches of streaming runs: a 50-shard pipeline sends many of these at once. */
+		ingestBatches: perMinute(config.RATE_LIMIT_BATCHES, callerKey),
+		reads: perMinute(config.RATE_LIMIT_READS, callerKey),
+		admin: perMinute(config.RATE_LIMIT_ADMIN, callerKey)
+	};
+}
+
+declare module 'fastify' {
+	interface FastifyInstance {
+		limits: ReturnType<typeof routeLimits>;
+	}
+}
 
 export default fp(
 	async function limits(app: FastifyInstance) {
+		app.decorate('limits', routeLimits(app.config));
 		await app.register(rateLimit, {
 			global: false,
 			errorResponseBuilder: (_request, context) => ({

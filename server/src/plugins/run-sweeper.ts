@@ -1,10 +1,12 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { closeStaleRuns } from '../ingest/store.js';
+import { releaseExpiredQuarantines } from '../repositories/quarantine.js';
 
 /**
- * Closes streamed runs that stopped talking (a killed CI job never completes its run). Every
- * instance sweeps; the UPDATE decides atomically, so each run is closed once.
+ * Closes streamed runs that stopped talking (a killed CI job never completes its run), and releases
+ * quarantines that expired. Every instance sweeps; each UPDATE decides atomically, so each run or
+ * quarantine is handled once.
  */
 export default fp(
 	async function runSweeper(app: FastifyInstance, opts: { timeoutMinutes: number; intervalMs?: number }) {
@@ -13,6 +15,8 @@ export default fp(
 			try {
 				const closed = await closeStaleRuns(app.db.pool, opts.timeoutMinutes);
 				if (closed.length) app.log.info({ event: 'runs.closed_incomplete', runs: closed }, 'closed runs that went quiet');
+				const released = await releaseExpiredQuarantines(app.db.pool);
+				if (released) app.log.info({ event: 'quarantine.expired', count: released }, 'released expired quarantines');
 			} catch (err) {
 				app.log.warn({ err: (err as Error).message }, 'sweeping stale runs failed; will retry');
 			}

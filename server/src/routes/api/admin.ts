@@ -3,7 +3,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { errorBodySchema } from 'flackyness-reporter/protocol';
 import { transaction } from '../../ingest/store.js';
 import { HttpError } from '../../lib/http-errors.js';
-import { LIMITS } from '../../plugins/rate-limit.js';
 import {
 	addToken,
 	createProject,
@@ -45,7 +44,7 @@ const newTokenSchema = z.object({
 /** Admin API: projects and their tokens, and the system's health. Needs the admin token. */
 const admin: FastifyPluginAsyncZod = async (app) => {
 	app.addHook('preHandler', app.requireAdminToken);
-	const common = { config: { rateLimit: LIMITS.admin } } as const;
+	const common = { config: { rateLimit: app.limits.admin } } as const;
 
 	async function projectOr404(id: string) {
 		const p = await findProject(app.db.pool, id);

@@ -13,7 +13,6 @@ import { receiptOf } from '../../ingest/receipt.js';
 import { completeRun, findRun, openRun, runIdentity, storeResults, transaction } from '../../ingest/store.js';
 import type { ParsedReport } from '../../ingest/types.js';
 import { HttpError } from '../../lib/http-errors.js';
-import { LIMITS } from '../../plugins/rate-limit.js';
 
 const STORE_CHUNK = 5000;
 
@@ -153,7 +152,7 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 		'/api/v1/reports',
 		{
 			bodyLimit: DECOMPRESSED_LIMIT + 1,
-			config: { rateLimit: LIMITS.ingestRuns },
+			config: { rateLimit: app.limits.ingestRuns },
 			preHandler: app.requireProjectToken,
 			schema: {
 				summary: 'Upload a whole Playwright JSON report (the curl fallback)',

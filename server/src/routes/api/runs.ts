@@ -13,7 +13,6 @@ import { publicUrl } from '../../bootstrap.js';
 import { receiptOf } from '../../ingest/receipt.js';
 import { completeRun, enqueueTestAnalysis, findRun, openRun, runIdentity, storeResults, transaction } from '../../ingest/store.js';
 import { HttpError } from '../../lib/http-errors.js';
-import { LIMITS } from '../../plugins/rate-limit.js';
 
 const runParams = z.object({ runId: z.uuid('must be a run id (UUID)') });
 
@@ -28,7 +27,7 @@ const runs: FastifyPluginAsyncZod = async (app) => {
 	app.post(
 		'/api/v1/runs',
 		{
-			config: { rateLimit: LIMITS.ingestRuns },
+			config: { rateLimit: app.limits.ingestRuns },
 			preHandler: app.requireProjectToken,
 			schema: {
 				summary: 'Open a run (idempotent by idempotencyKey or CI identity)',
@@ -54,7 +53,7 @@ const runs: FastifyPluginAsyncZod = async (app) => {
 	app.post(
 		'/api/v1/runs/:runId/results',
 		{
-			config: { rateLimit: LIMITS.ingestBatches },
+			config: { rateLimit: app.limits.ingestBatches },
 			preHandler: app.requireProjectToken,
 			schema: {
 				summary: 'Append a batch of results; a result already stored for the run is skipped',
@@ -81,7 +80,7 @@ const runs: FastifyPluginAsyncZod = async (app) => {
 	app.post(
 		'/api/v1/runs/:runId/complete',
 		{
-			config: { rateLimit: LIMITS.ingestBatches },
+			config: { rateLimit: app.limits.ingestBatches },
 			preHandler: app.requireProjectToken,
 			schema: {
 				summary: 'Complete a run with its final status',

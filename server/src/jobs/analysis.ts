@@ -1,0 +1,319 @@
+import type pg from 'pg';
+import {
+	analyzeTest,
+	judgeJobInfra,
+	resolveAnalysisSettings,
+	resolveInfraGuardSettings,
+	type AnalysisSettings,
+	type InfraGuardSettings,
+	type RunObservation,
+	type Verdict
+} from '../analysis/index.js';
+
+/**
+ * The analysis queue's consumer. Jobs (one per finished run, or a list of tests) are claimed with
+ * SKIP LOCKED, so any number of server instances can work the queue; a job whose worker died is
+ * claimed again after LOCK_TIMEOUT. Analysing a test is idempotent: it rewrites its TestHealth
+ * row from the stored history.
+ */
+
+const LOCK_TIMEOUT = '5 minutes';
+const MAX_ATTEMPTS = 5;
+/** Results per test the engine looks at (most recent first). */
+export const HISTORY_LIMIT = 300;
+const TEST_CHUNK = 500;
+
+interface ProjectContext {
+	settings: AnalysisSettings;
+	guard: InfraGuardSettings;
+	defaultBranches: string[];
+	infraFingerprints: Set<string>;
+}
+
+interface ClaimedJob {
+	id: string;
+	project_id: string;
+	run_id: string | null;
+	test_ids: string[] | null;
+}
+
+export interface AnalysisStats {
+	jobs: number;
+	tests: number;
+	fastPath: number;
+	analysed: number;
+}
+
+export async function projectContext(db: pg.Pool | pg.ClientBase, projectId: string): Promise<ProjectContext> {
+	const { rows } = await db.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM projects WHERE id = $1`, [projectId]);
+	const stored = (rows[0]?.settings ?? {}) as { analysis?: object; infraGuard?: object; defaultBranch?: string };
+	const fps = await db.query<{ fp: string }>(
+		`SELECT r.error_fingerprint AS fp FROM test_results r JOIN runs ru ON ru.id = r.run_id
+		 WHERE ru.project_id = $1 AND ru.infra_failure AND r.error_fingerprint IS NOT NULL
+		   AND ru.started_at > now() - interval '90 days'
+		 GROUP BY 1 HAVING count(*) >= 5`,
+		[projectId]
+	);
+	return {
+		settings: safeSettings(() => resolveAnalysisSettings(stored.analysis ?? {}), () => resolveAnalysisSettings({})),
+		guard: safeSettings(() => resolveInfraGuardSettings(stored.infraGuard ?? {}), () => resolveInfraGuardSettings({})),
+		defaultBranches: stored.defaultBranch ? [stored.defaultBranch] : ['main', 'master'],
+		infraFingerprints: new Set(fps.rows.map((r) => r.fp))
+	};
+}
+
+/** Stored settings were validated when saved; a later schema change must not stop the analysis. */
+function safeSettings<T>(read: () => T, fallback: () => T): T {
+	try {
+		return read();
+	} catch {
+		return fallback();
+	}
+}
+
+/** Marks a run as an infrastructure failure (or not) from all of its results. */
+export async function judgeRun(db: pg.Pool | pg.ClientBase, runId: string, guard: InfraGuardSettings): Promise<boolean> {
+	const { rows } = await db.query<{ outcome: 'expected' | 'unexpected' | 'flaky' | 'skipped'; fp: string | null }>(
+		`SELECT outcome, error_fingerprint AS fp FROM test_results WHERE run_id = $1`,
+		[runId]
+	);
+	const j = judgeJobInfra(
+		rows.map((r) => ({ outcome: r.outcome, errorFingerprint: r.fp })),
+		guard
+	);
+	await db.query(`UPDATE runs SET infra_failure = $2, infra_reason = $3 WHERE id = $1`, [runId, j.infra, j.reason.slice(0, 500)]);
+	return j.infra;
+}
+
+interface HistoryRow {
+	test_id: string;
+	run_id: string;
+	at: Date;
+	commit_sha: string | null;
+	branch: string | null;
+	is_default: boolean;
+	pipeline_id: string | null;
+	job_id: string | null;
+	is_mr: boolean;
+	outcome: RunObservation['outcome'];
+	attempts: number;
+	failed_attempts: number;
+	duration_ms: number;
+	fp: string | null;
+	infra: boolean;
+}
+
+async function loadHistories(db: pg.Pool | pg.ClientBase, testIds: string[], ctx: ProjectContext): Promise<Map<string, RunObservation[]>> {
+	const { rows } = await db.query<HistoryRow>(
+		`SELECT h.*
+		 FROM unnest($1::uuid[]) AS t(id)
+		 CROSS JOIN LATERAL (
+		   SELECT r.test_id, r.run_id, ru.started_at AS at, ru.commit_sha, ru.branch,
+		          COALESCE(ru.is_default_branch, ru.branch = ANY($2::text[]), false) AS is_default,
+		          ru.pipeline_id, ru.job_id, ru.mr_iid IS NOT NULL AS is_mr, r.outcome, r.attempts,
+		          r.failed_attempts, r.duration_ms, r.error_fingerprint AS fp, ru.infra_failure AS infra
+		   FROM test_results r JOIN runs ru ON ru.id = r.run_id
+		   WHERE r.test_id = t.id
+		   ORDER BY r.started_at DESC
+		   LIMIT $3
+		 ) h`,
+		[testIds, ctx.defaultBranches, HISTORY_LIMIT]
+	);
+	const byTest = new Map<string, RunObservation[]>();
+	for (const r of rows) {
+		let list = byTest.get(r.test_id);
+		if (!list) byTest.set(r.test_id, (list = []));
+		list.push({
+			runId: r.run_id,
+			at: r.at,
+			// A run without a commit is its own commit: it cannot share one with another run.
+			commitSha: r.commit_sha ?? `run:${r.run_id}`,
+			branch: r.branch ?? '',
+			isDefaultBranch: r.is_default,
+			pipelineId: r.pipeline_id ?? r.run_id,
+			jobId: r.job_id ?? r.run_id,
+			isMergeRequest: r.is_mr,
+			outcome: r.outcome,
+			attempts: r.attempts,
+			failedAttempts: r.failed_attempts,
+			durationMs: r.duration_ms,
+			errorFingerprint: r.fp,
+			infra: r.infra
+		});
+	}
+	return byTest;
+}
+
+async function saveVerdicts(db: pg.Pool | pg.ClientBase, projectId: string, verdicts: Array<[string, Verdict]>): Promise<void> {
+	if (verdicts.length === 0) return;
+	// A quarantined test keeps its state until released; the verdict still updates its numbers.
+	await db.query(
+		`INSERT INTO test_health AS h (test_id, project_id, state, score, score_low, score_high, flake_rate, runs, failures,
+		   flaky_runs, mixed_commits, impact_minutes, first_detected_at, last_flaky_at, last_seen_at, change_point_sha,
+		   change_point_at, evidence, analyzed_at)
+		 SELECT v.test_id, $1, v.state::health_state, v.score, v.score_low, v.score_high, v.flake_rate, v.runs, v.failures,
+		   v.flaky_runs, v.mixed_commits, v.impact_minutes, v.first_detected_at, v.last_flaky_at, v.last_seen_at,
+		   v.change_point_sha, v.change_point_at, v.evidence, now()
+		 FROM jsonb_to_recordset($2::jsonb) AS v(test_id uuid, state text, score float8, score_low float8, score_high float8,
+		   flake_rate float8, runs int, failures int, flaky_runs int, mixed_commits int, impact_minutes float8,
+		   first_detected_at timestamptz, last_flaky_at timestamptz, last_seen_at timestamptz, change_point_sha text,
+		   change_point_at timestamptz, evidence jsonb)
+		 ON CONFLICT (test_id) DO UPDATE SET
+		   state = CASE WHEN h.state = 'quarantined' THEN h.state ELSE EXCLUDED.state END,
+		   state_since = CASE WHEN h.state = 'quarantined' OR h.state = EXCLUDED.state THEN h.state_since ELSE now() END,
+		   score = EXCLUDED.score, score_low = EXCLUDED.score_low, score_high = EXCLUDED.score_high,
+		   flake_rate = EXCLUDED.flake_rate, runs = EXCLUDED.runs, failures = EXCLUDED.failures,
+		   flaky_runs = EXCLUDED.flaky_runs, mixed_commits = EXCLUDED.mixed_commits, impact_minutes = EXCLUDED.impact_minutes,
+		   first_detected_at = EXCLUDED.first_detected_at, last_flaky_at = EXCLUDED.last_flaky_at,
+		   last_seen_at = EXCLUDED.last_seen_at, change_point_sha = EXCLUDED.change_point_sha,
+		   change_point_at = EXCLUDED.change_point_at, evidence = EXCLUDED.evidence, analyzed_at = now()`,
+		[
+			projectId,
+			JSON.stringify(
+				verdicts.map(([testId, v]) => ({
+					test_id: testId,
+					state: v.state,
+					score: v.score,
+					score_low: v.scoreLow,
+					score_high: v.scoreHigh,
+					flake_rate: v.flakeRate,
+					runs: v.runs,
+					failures: v.failures,
+					flaky_runs: v.flakyRuns,
+					mixed_commits: v.mixedCommits,
+					impact_minutes: v.impactMinutes,
+					first_detected_at: v.firstDetectedAt,
+					last_flaky_at: v.lastFlakyAt,
+					last_seen_at: v.lastSeenAt,
+					change_point_sha: v.changePointSha,
+					change_point_at: v.changePointAt,
+					evidence: v.evidence
+				}))
+			)
+		]
+	);
+}
+
+/** Re-analyses the given tests of one project from their stored histories. */
+export async function analyseTests(db: pg.Pool | pg.ClientBase, projectId: string, testIds: string[], ctx?: ProjectContext): Promise<number> {
+	const context = ctx ?? (await projectContext(db, projectId));
+	let done = 0;
+	for (let i = 0; i < testIds.length; i += TEST_CHUNK) {
+		const chunk = testIds.slice(i, i + TEST_CHUNK);
+		const histories = await loadHistories(db, chunk, context);
+		const verdicts: Array<[string, Verdict]> = [];
+		for (const [testId, obs] of histories) {
+			verdicts.push([testId, analyzeTest(obs, context.settings, { infraFingerprints: context.infraFingerprints })]);
+		}
+		await saveVerdicts(db, projectId, verdicts);
+		done += verdicts.length;
+	}
+	return done;
+}
+
+/**
+ * The tests a finished run touched that need a full analysis. A test that was healthy and passed
+ * again stays healthy whatever its history says, so it only gets its counters bumped: that is most
+ * of a run, and what keeps the analysis after a 10k-test run within a second or two.
+ */
+async function splitRunTests(db: pg.Pool | pg.ClientBase, runId: string): Promise<{ full: string[]; fast: number }> {
+	const bumped = await db.query(
+		`UPDATE test_health h SET runs = h.runs + 1, last_seen_at = GREATEST(h.last_seen_at, r.started_at), analyzed_at = now()
+		 FROM test_results r
+		 WHERE r.run_id = $1 AND h.test_id = r.test_id AND h.state = 'healthy' AND r.outcome IN ('expected', 'skipped')`,
+		[runId]
+	);
+	const { rows } = await db.query<{ test_id: string }>(
+		`SELECT r.test_id FROM test_results r LEFT JOIN test_health h ON h.test_id = r.test_id
+		 WHERE r.run_id = $1 AND NOT (h.state IS NOT NULL AND h.state = 'healthy' AND r.outcome IN ('expected', 'skipped'))`,
+		[runId]
+	);
+	return { full: rows.map((r) => r.test_id), fast: bumped.rowCount ?? 0 };
+}
+
+async function claim(pool: pg.Pool, limit: number): Promise<ClaimedJob[]> {
+	const { rows } = await pool.query<ClaimedJob>(
+		`UPDATE analysis_jobs SET locked_at = now(), attempts = attempts + 1
+		 WHERE id IN (
+		   SELECT id FROM analysis_jobs
+		   WHERE (locked_at IS NULL OR locked_at < now() - interval '${LOCK_TIMEOUT}') AND attempts < ${MAX_ATTEMPTS}
+		   ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+		 RETURNING id, project_id, run_id, test_ids`,
+		[limit]
+	);
+	return rows;
+}
+
+/** Claims and processes up to `limit` jobs; answers what it did. */
+export async function processAnalysisJobs(pool: pg.Pool, limit = 20): Promise<AnalysisStats> {
+	const jobs = await claim(pool, limit);
+	const stats: AnalysisStats = { jobs: jobs.length, tests: 0, fastPath: 0, analysed: 0 };
+	const byProject = new Map<string, ClaimedJob[]>();
+	for (const j of jobs) {
+		if (!byProject.has(j.project_id)) byProject.set(j.project_id, []);
+		byProject.get(j.project_id)!.push(j);
+	}
+	for (const [projectId, list] of byProject) {
+		try {
+			const ctx = await projectContext(pool, projectId);
+			const tests = new Set<string>();
+			for (const job of list) {
+				if (job.run_id) {
+					const infra = await judgeRun(pool, job.run_id, ctx.guard);
+					if (infra) {
+						// Its failures are now infrastructure: every test of the run needs a new verdict.
+						const all = await pool.query<{ test_id: string }>(`SELECT test_id FROM test_results WHERE run_id = $1`, [job.run_id]);
+						for (const r of all.rows) tests.add(r.test_id);
+					} else {
+						const split = await splitRunTests(pool, job.run_id);
+						stats.fastPath += split.fast;
+						for (const t of split.full) tests.add(t);
+					}
+				}
+				for (const t of job.test_ids ?? []) tests.add(t);
+			}
+			stats.tests += tests.size;
+			stats.analysed += await analyseTests(pool, projectId, [...tests], ctx);
+			await pool.query(`DELETE FROM analysis_jobs WHERE id = ANY($1::bigint[])`, [list.map((j) => j.id)]);
+		} catch (err) {
+			await pool.query(`UPDATE analysis_jobs SET locked_at = NULL, last_error = $2 WHERE id = ANY($1::bigint[])`, [
+				list.map((j) => j.id),
+				(err as Error).message.slice(0, 2000)
+			]);
+			throw err;
+		}
+	}
+	return stats;
+}
+
+/** Works the queue until it is empty (tests, the recompute command and benchmarks use this). */
+export async function drainAnalysisQueue(pool: pg.Pool): Promise<AnalysisStats> {
+	const total: AnalysisStats = { jobs: 0, tests: 0, fastPath: 0, analysed: 0 };
+	for (;;) {
+		const s = await processAnalysisJobs(pool, 50);
+		if (s.jobs === 0) return total;
+		total.jobs += s.jobs;
+		total.tests += s.tests;
+		total.fastPath += s.fastPath;
+		total.analysed += s.analysed;
+	}
+}
+
+/** Judges every run again and re-analyses every test of a project (or of all projects). */
+export async function recompute(pool: pg.Pool, projectId?: string): Promise<{ projects: number; runs: number; tests: number }> {
+	const projects = projectId
+		? [projectId]
+		: (await pool.query<{ id: string }>(`SELECT id FROM projects ORDER BY created_at`)).rows.map((r) => r.id);
+	let runs = 0;
+	let tests = 0;
+	for (const id of projects) {
+		const ctx = await projectContext(pool, id);
+		const runIds = (await pool.query<{ id: string }>(`SELECT id FROM runs WHERE project_id = $1 AND status <> 'running'`, [id])).rows;
+		for (const r of runIds) await judgeRun(pool, r.id, ctx.guard);
+		runs += runIds.length;
+		const fresh = await projectContext(pool, id);
+		const testIds = (await pool.query<{ id: string }>(`SELECT id FROM tests WHERE project_id = $1`, [id])).rows.map((r) => r.id);
+		tests += await analyseTests(pool, id, testIds, fresh);
+	}
+	return { projects: projects.length, runs, tests };
+}

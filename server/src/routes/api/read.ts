@@ -1,0 +1,297 @@
+import { z } from 'zod';
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { errorBodySchema } from 'flackyness-reporter/protocol';
+import { actorOf, canReadProject } from '../../auth/plugin.js';
+import { transaction } from '../../ingest/store.js';
+import { HttpError } from '../../lib/http-errors.js';
+import { findProject } from '../../repositories/projects.js';
+import { quarantineTest, releaseTest } from '../../repositories/quarantine.js';
+import {
+	HEALTH_STATES,
+	activeQuarantines,
+	errorClusters,
+	facets,
+	flakyTests,
+	projectOfRun,
+	projectOfTest,
+	projectStats,
+	projectsVisible,
+	runDetail,
+	runsOfProject,
+	testDetail,
+	testHistory
+} from '../../repositories/reads.js';
+
+const projectParams = z.object({ id: z.string().min(1).max(100).describe('project id or slug') });
+const uuidParams = z.object({ id: z.uuid('must be a UUID') });
+const page = z.coerce.number().int().min(1).max(10_000).default(1);
+const pageSize = z.coerce.number().int().min(1).max(100).default(50);
+const days = z.coerce.number().int().min(1).max(365).default(30);
+const shortText = (max: number) => z.string().trim().min(1).max(max);
+const stateList = z
+	.string()
+	.max(200)
+	.transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+	.pipe(z.array(z.enum(HEALTH_STATES)).min(1));
+const json = z.any();
+
+/** Read API for the dashboard and API users: projects, stats, flaky tests, history, runs, errors. */
+const read: FastifyPluginAsyncZod = async (app) => {
+	app.addHook('preHandler', app.requireReader);
+	const common = { config: { rateLimit: app.limits.reads } } as const;
+	const tags = ['read'];
+	const security = [{ bearer: [] }];
+
+	async function readableProject(request: FastifyRequest, idOrSlug: string) {
+		const p = await findProject(app.db.pool, idOrSlug);
+		if (!p || !canReadProject(request, p.id)) throw new HttpError(404, `No project "${idOrSlug}".`);
+		return p;
+	}
+	async function readableTest(request: FastifyRequest, testId: string) {
+		const projectId = await projectOfTest(app.db.pool, testId);
+		if (!projectId || !canReadProject(request, projectId)) throw new HttpError(404, `No test ${testId}.`);
+		return projectId;
+	}
+
+	app.get(
+		'/api/v1/projects',
+		{ ...common, schema: { summary: 'Projects this caller can read, with counts', tags, security, response: { 200: z.object({ projects: z.array(json) }) } } },
+		async (request) => {
+			const p = request.principal!;
+			return { projects: await projectsVisible(app.db.pool, p.kind === 'project' ? p.projectId : null) };
+		}
+	);
+
+	app.get(
+		'/api/v1/projects/:id/stats',
+		{
+			...common,
+			schema: {
+				summary: 'Tests tracked, active flaky, broken now, fixed this week, overall flake rate, daily trend',
+				tags,
+				security,
+				params: projectParams,
+				querystring: z.object({ days }).strict(),
+				response: { 200: json, '4xx': errorBodySchema }
+			}
+		},
+		async (request) => {
+			const p = await readableProject(request, request.params.id);
+			return { project: p, ...(await projectStats(app.db.pool, p.id, request.query.days)) };
+		}
+	);
+
+	app.get(
+		'/api/v1/projects/:id/flaky-tests',
+		{
+			...common,
+			schema: {
+				summary: 'Tests by verdict, sorted and filtered',
+				tags,
+				security,
+				params: projectParams,
+				querystring: z
+					.object({
+						state: stateList.default(['flaky', 'broken', 'suspect', 'quarantined', 'fixed']),
+						branch: shortText(255).optional(),
+						project: z.string().max(255).optional().describe('Playwright project name'),
+						q: shortText(200).optional(),
+						sort: z.enum(['impact', 'score', 'lastSeen', 'flakeRate', 'name']).default('impact'),
+						order: z.enum(['asc', 'desc']).default('desc'),
+						page,
+						pageSize
+					})
+					.strict(),
+				response: { 200: json, '4xx': errorBodySchema }
+			}
+		},
+		async (request) => {
+			const p = await readableProject(request, request.params.id);
+			const q = request.query;
+			return flakyTests(app.db.pool, p.id, {
+				states: q.state,
+				branch: q.branch,
+				playwrightProject: q.project,
+				q: q.q,
+				sort: q.sort,
+				order: q.order,
+				page: q.page,
+				pageSize: q.pageSize
+			});
+		}
+	);
+
+	app.get(
+		'/api/v1/projects/:id/facets',
+		{ ...common, schema: { summary: 'Branches and Playwright projects, for filters', tags, security, params: projectParams, response: { 200: json, '4xx': errorBodySchema } } },
+		async (request) => facets(app.db.pool, (await readableProject(request, request.params.id)).id)
+	);
+
+	app.get(
+		'/api/v1/tests/:id',
+		{
+			...common,
+			schema: { summary: 'A test with its verdict and the evidence behind it', tags, security, params: uuidParams, response: { 200: json, '4xx': errorBodySchema } }
+		},
+		async (request) => {
+			await readableTest(request, request.params.id);
+			return testDetail(app.db.pool, request.params.id);
+		}
+	);
+
+	app.get(
+		'/api/v1/tests/:id/history',
+		{
+			...common,
+			schema: {
+				summary: 'Per-run outcomes of a test, newest first, with CI links and errors',
+				tags,
+				security,
+				params: uuidParams,
+				querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.iso.datetime({ offset: true }).optional() }).strict(),
+				response: { 200: z.object({ items: z.array(json) }), '4xx': errorBodySchema }
+			}
+		},
+		async (request) => {
+			await readableTest(request, request.params.id);
+			const before = request.query.before ? new Date(request.query.before) : undefined;
+			return { items: await testHistory(app.db.pool, request.params.id, request.query.limit, before) };
+		}
+	);
+
+	app.get(
+		'/api/v1/projects/:id/runs',
+		{
+			...common,
+			schema: {
+				summary: 'Runs of a project, newest first',
+				tags,
+				security,
+				params: projectParams,
+				querystring: z
+					.object({
+						branch: shortText(255).optional(),
+						status: z.enum(['running', 'passed', 'failed', 'timedout', 'interrupted', 'incomplete']).optional(),
+						page,
+						pageSize
+					})
+					.strict(),
+				response: { 200: json, '4xx': errorBodySchema }
+			}
+		},
+		async (request) => {
+			const p = await readableProject(request, request.params.id);
+			return runsOfProject(app.db.pool, p.id, request.query);
+		}
+	);
+
+	app.get(
+		'/api/v1/runs/:id',
+		{ ...common, schema: { summary: 'A run with its shards and its failed and flaky tests', tags, security, params: uuidParams, response: { 200: json, '4xx': errorBodySchema } } },
+		async (request) => {
+			const projectId = await projectOfRun(app.db.pool, request.params.id);
+			if (!projectId || !canReadProject(request, projectId)) throw new HttpError(404, `No run ${request.params.id}.`);
+			return runDetail(app.db.pool, request.params.id);
+		}
+	);
+
+	app.get(
+		'/api/v1/projects/:id/errors',
+		{
+			...common,
+			schema: {
+				summary: 'Error clusters (normalised fingerprints) and the tests they hit',
+				tags,
+				security,
+				params: projectParams,
+				querystring: z.object({ days, limit: z.coerce.number().int().min(1).max(100).default(30) }).strict(),
+				response: { 200: z.object({ clusters: z.array(json) }), '4xx': errorBodySchema }
+			}
+		},
+		async (request) => {
+			const p = await readableProject(request, request.params.id);
+			return { clusters: await errorClusters(app.db.pool, p.id, request.query.days, request.query.limit) };
+		}
+	);
+
+	app.get(
+		'/api/v1/quarantine',
+		{
+			...common,
+			schema: {
+				summary: "The project token's quarantined tests (the reporter reads this at start)",
+				tags: ['quarantine'],
+				security,
+				querystring: z.object({ project: z.string().max(100).optional() }).strict(),
+				response: { 200: z.object({ tests: z.array(json) }), '4xx': errorBodySchema }
+			}
+		},
+		async (request) => {
+			const principal = request.principal!;
+			let projectId: string;
+			if (principal.kind === 'project') projectId = principal.projectId;
+			else if (request.query.project) projectId = (await readableProject(request, request.query.project)).id;
+			else throw new HttpError(400, 'query.project: name the project (id or slug) when using an admin token');
+			return { tests: await activeQuarantines(app.db.pool, projectId) };
+		}
+	);
+
+	app.post(
+		'/api/v1/tests/:id/quarantine',
+		{
+			config: { rateLimit: app.limits.admin },
+			schema: {
+				summary: 'Quarantine a test (admins)',
+				tags: ['quarantine'],
+				security,
+				params: uuidParams,
+				body: z
+					.object({
+						reason: shortText(1000),
+						expiresAt: z.iso.datetime({ offset: true }).optional().refine((s) => !s || Date.parse(s) > Date.now(), 'must be in the future')
+					})
+					.strict(),
+				response: { 201: z.object({ id: z.uuid(), testId: z.uuid(), state: z.literal('quarantined') }), '4xx': errorBodySchema }
+			}
+		},
+		async (request, reply) => {
+			requireAdmin(request);
+			const projectId = await readableTest(request, request.params.id);
+			const id = await transaction(app.db.pool, (c) =>
+				quarantineTest(c, {
+					projectId,
+					testId: request.params.id,
+					reason: request.body.reason,
+					by: actorOf(request),
+					expiresAt: request.body.expiresAt ? new Date(request.body.expiresAt) : null
+				})
+			);
+			request.log.info({ event: 'quarantine.added', testId: request.params.id }, 'test quarantined');
+			return reply.code(201).send({ id, testId: request.params.id, state: 'quarantined' as const });
+		}
+	);
+
+	app.delete(
+		'/api/v1/tests/:id/quarantine',
+		{
+			config: { rateLimit: app.limits.admin },
+			schema: { summary: 'Release a quarantined test (admins)', tags: ['quarantine'], security, params: uuidParams, response: { 204: z.null(), '4xx': errorBodySchema } }
+		},
+		async (request, reply) => {
+			requireAdmin(request);
+			const projectId = await readableTest(request, request.params.id);
+			if (!(await releaseTest(app.db.pool, projectId, request.params.id, actorOf(request)))) {
+				throw new HttpError(404, `Test ${request.params.id} is not in quarantine.`);
+			}
+			request.log.info({ event: 'quarantine.released', testId: request.params.id }, 'test released');
+			return reply.code(204).send(null);
+		}
+	);
+};
+
+function requireAdmin(request: FastifyRequest) {
+	if (request.principal?.kind !== 'admin') throw new HttpError(403, 'Only admins can quarantine or release tests.');
+}
+
+export default read;
