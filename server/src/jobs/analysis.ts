@@ -27,7 +27,6 @@ interface ProjectContext {
 	settings: AnalysisSettings;
 	guard: InfraGuardSettings;
 	defaultBranches: string[];
-	infraFingerprints: Set<string>;
 }
 
 interface ClaimedJob {
@@ -47,18 +46,10 @@ export interface AnalysisStats {
 export async function projectContext(db: pg.Pool | pg.ClientBase, projectId: string): Promise<ProjectContext> {
 	const { rows } = await db.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM projects WHERE id = $1`, [projectId]);
 	const stored = (rows[0]?.settings ?? {}) as { analysis?: object; infraGuard?: object; defaultBranch?: string };
-	const fps = await db.query<{ fp: string }>(
-		`SELECT r.error_fingerprint AS fp FROM test_results r JOIN runs ru ON ru.id = r.run_id
-		 WHERE ru.project_id = $1 AND ru.infra_failure AND r.error_fingerprint IS NOT NULL
-		   AND ru.started_at > now() - interval '90 days'
-		 GROUP BY 1 HAVING count(*) >= 5`,
-		[projectId]
-	);
 	return {
 		settings: safeSettings(() => resolveAnalysisSettings(stored.analysis ?? {}), () => resolveAnalysisSettings({})),
 		guard: safeSettings(() => resolveInfraGuardSettings(stored.infraGuard ?? {}), () => resolveInfraGuardSettings({})),
-		defaultBranches: stored.defaultBranch ? [stored.defaultBranch] : ['main', 'master'],
-		infraFingerprints: new Set(fps.rows.map((r) => r.fp))
+		defaultBranches: stored.defaultBranch ? [stored.defaultBranch] : ['main', 'master']
 	};
 }
 
@@ -203,7 +194,10 @@ export async function analyseTests(db: pg.Pool | pg.ClientBase, projectId: strin
 		const histories = await loadHistories(db, chunk, context);
 		const verdicts: Array<[string, Verdict]> = [];
 		for (const [testId, obs] of histories) {
-			verdicts.push([testId, analyzeTest(obs, context.settings, { infraFingerprints: context.infraFingerprints })]);
+			// Infrastructure is judged per job (runs.infra_failure). A project-wide list of "infrastructure
+			// fingerprints" would also swallow a flaky test's own failures whenever an outage happened
+			// to share its message (a timeout, say), so none is passed.
+			verdicts.push([testId, analyzeTest(obs, context.settings)]);
 		}
 		await saveVerdicts(db, projectId, verdicts);
 		done += verdicts.length;

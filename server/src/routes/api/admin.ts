@@ -187,6 +187,34 @@ const admin: FastifyPluginAsyncZod = async (app) => {
 		}
 	);
 
+	app.post(
+		'/api/v1/admin/projects/:id/recompute',
+		{
+			...common,
+			schema: {
+				summary: 'Queue a fresh analysis of every test of the project (the worker picks it up)',
+				tags: ['admin'],
+				security: [{ bearer: [] }],
+				params: projectParams,
+				response: { 202: z.object({ jobs: z.number(), tests: z.number() }), '4xx': errorBodySchema }
+			}
+		},
+		async (request, reply) => {
+			const p = await projectOr404(request.params.id);
+			const r = await app.db.pool.query<{ jobs: number; tests: number }>(
+				`WITH chunks AS (
+				   SELECT array_agg(id) AS ids FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) / 1000 AS chunk FROM tests WHERE project_id = $1) x GROUP BY chunk
+				 ), ins AS (
+				   INSERT INTO analysis_jobs (project_id, test_ids) SELECT $1, ids FROM chunks RETURNING cardinality(test_ids) AS n
+				 )
+				 SELECT count(*)::int AS jobs, coalesce(sum(n), 0)::int AS tests FROM ins`,
+				[p.id]
+			);
+			request.log.info({ event: 'analysis.recompute_queued', projectId: p.id, ...r.rows[0] }, 'recompute queued');
+			return reply.code(202).send(r.rows[0]!);
+		}
+	);
+
 	app.get(
 		'/api/v1/admin/health',
 		{
