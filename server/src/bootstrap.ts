@@ -1,11 +1,17 @@
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import { generatePassword, hashPassword } from './lib/passwords.js';
 import { generateToken } from './lib/tokens.js';
 
 export interface BootstrapResult {
 	/** Set only when the server just created it: shown once, never stored in clear. */
 	adminToken?: string;
 	demoProject?: { id: string; slug: string; token: string };
+	/** Set only when the server just created the first dashboard user. */
+	adminUser?: { email: string; /** Only when generated: shown once. */ password?: string };
 }
 
 export function publicUrl(config: Config): string {
@@ -39,6 +45,17 @@ export async function bootstrap(db: Database, config: Config): Promise<Bootstrap
 			]);
 			result.adminToken = t.token;
 		}
+		const users = await client.query<{ n: string }>(`SELECT count(*) AS n FROM users`);
+		if (users.rows[0]!.n === '0') {
+			// Also on an existing installation without users: whoever holds the database gets a way in.
+			const email = (config.ADMIN_EMAIL ?? 'admin@localhost').trim().toLowerCase();
+			const password = config.ADMIN_PASSWORD ?? generatePassword();
+			await client.query(`INSERT INTO users (email, password_hash, role, updated_at) VALUES ($1, $2, 'admin', now())`, [
+				email,
+				await hashPassword(password)
+			]);
+			result.adminUser = config.ADMIN_PASSWORD ? { email } : { email, password };
+		}
 		if (empty && config.DEMO) {
 			const t = generateToken('project');
 			const { rows: created } = await client.query<{ id: string }>(
@@ -66,6 +83,14 @@ export async function bootstrap(db: Database, config: Config): Promise<Bootstrap
 /** The lines a newcomer needs, printed once on the first start. */
 export function firstStartBanner(result: BootstrapResult, url: string): string {
 	const lines: string[] = [];
+	if (result.adminUser) {
+		const { email, password } = result.adminUser;
+		lines.push(
+			'',
+			`  Dashboard: ${url}  — sign in as ${email}`,
+			password ? `    password (shown once; change it under Account): ${password}` : '    with the password from ADMIN_PASSWORD'
+		);
+	}
 	if (result.adminToken) {
 		lines.push(
 			'',
@@ -94,4 +119,30 @@ export function firstStartBanner(result: BootstrapResult, url: string): string {
 	}
 	if (lines.length === 0) return '';
 	return ['', '  ── Flackyness first start ─────────────────────────────────────', ...lines, ''].join('\n') + '\n';
+}
+
+/**
+ * The key that signs dashboard sessions: JWT_SECRET, or a random one created on the first start and
+ * kept in DATA_DIR so that restarts keep sessions. Several instances must share JWT_SECRET.
+ */
+export async function sessionSecret(config: Config): Promise<string> {
+	if (config.JWT_SECRET) return config.JWT_SECRET;
+	const dir = path.resolve(config.DATA_DIR);
+	const file = path.join(dir, 'session-secret');
+	const existing = await readFile(file, 'utf8').catch(() => null);
+	if (existing && existing.trim().length >= 32) return existing.trim();
+	await mkdir(dir, { recursive: true });
+	// Written aside and linked into place: two processes starting together agree on one secret.
+	const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+	await writeFile(temp, randomBytes(48).toString('base64url') + '\n', { mode: 0o600 });
+	try {
+		await link(temp, file);
+	} catch (err) {
+		if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+	} finally {
+		await rm(temp, { force: true });
+	}
+	const secret = (await readFile(file, 'utf8')).trim();
+	if (secret.length < 32) throw new Error(`${file} holds no usable session secret; delete it and start again`);
+	return secret;
 }

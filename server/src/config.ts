@@ -45,6 +45,13 @@ export const envSchema = z.object({
 	DB_POOL_SIZE: positiveInt.max(100).default(10),
 	LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 	ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+	/** First dashboard admin, created when there is no user yet. */
+	ADMIN_EMAIL: z.email('must be an e-mail address').optional(),
+	ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').max(200).optional(),
+	/** Signs dashboard sessions (JWT, HS256); unset: generated once and kept in DATA_DIR. */
+	JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+	/** Lifetime of a session token; the dashboard renews it while it is in use. */
+	SESSION_MINUTES: positiveInt.max(7 * 24 * 60).default(60),
 	CORS_ORIGINS: z
 		.string()
 		.optional()
@@ -64,6 +71,7 @@ export const envSchema = z.object({
 	RATE_LIMIT_BATCHES: positiveInt.default(3000),
 	RATE_LIMIT_READS: positiveInt.default(100),
 	RATE_LIMIT_ADMIN: positiveInt.default(20),
+	RATE_LIMIT_LOGIN: positiveInt.default(10),
 	ANALYSIS_WORKER: bool.default(true),
 	ANALYSIS_POLL_MS: positiveInt.default(500),
 	SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
@@ -82,6 +90,8 @@ export class ConfigError extends Error {
 	}
 }
 
+const SECRETS = new Set(['ADMIN_TOKEN', 'DATABASE_URL', 'ADMIN_PASSWORD', 'JWT_SECRET']);
+
 /** Reads and validates the environment; throws one ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 	const input: Record<string, string> = {};
@@ -95,7 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 			parsed.error.issues.map((issue) => {
 				const key = issue.path.join('.');
 				// Never echo secrets back.
-				const shown = key === 'ADMIN_TOKEN' || key === 'DATABASE_URL' ? '' : ` (got "${input[key] ?? ''}")`;
+				const shown = SECRETS.has(key) ? '' : ` (got "${input[key] ?? ''}")`;
 				return `${key}: ${issue.message}${shown}`;
 			})
 		);

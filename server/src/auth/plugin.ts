@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError } from '../lib/http-errors.js';
 import { sameSecret } from '../lib/tokens.js';
 import { findToken, touchToken } from '../repositories/tokens.js';
+import { findUserById, type UserRole } from '../repositories/users.js';
 
 export interface ProjectPrincipal {
 	kind: 'project';
@@ -10,11 +12,34 @@ export interface ProjectPrincipal {
 	projectId: string;
 	projectSlug: string;
 }
+/** A dashboard user, signed in with a session token (JWT). */
+export interface SessionUser {
+	id: string;
+	email: string;
+	role: UserRole;
+}
+/**
+ * Full rights: the admin token, an admin token from the database, or a signed-in user whose role is
+ * admin. Every check written as `kind === 'admin'` therefore holds for admin users as well.
+ */
 export interface AdminPrincipal {
 	kind: 'admin';
 	tokenId: string | null;
+	user: SessionUser | null;
 }
-export type Principal = ProjectPrincipal | AdminPrincipal;
+/** A signed-in viewer: reads every project, changes nothing but their own password. */
+export interface UserPrincipal {
+	kind: 'user';
+	user: SessionUser;
+}
+export type Principal = ProjectPrincipal | AdminPrincipal | UserPrincipal;
+
+/** What a session token carries; the role is read from the database on every request. */
+export interface SessionClaims {
+	sub: string;
+	/** Changes when the password does: a reset ends every other session of the user. */
+	sv: string;
+}
 
 declare module 'fastify' {
 	interface FastifyRequest {
@@ -22,13 +47,22 @@ declare module 'fastify' {
 	}
 	interface FastifyInstance {
 		requireProjectToken(request: FastifyRequest): Promise<void>;
+		/** Admin token or admin user. */
 		requireAdminToken(request: FastifyRequest): Promise<void>;
 		/** Any valid principal; project tokens read only their own project (see canReadProject). */
 		requireReader(request: FastifyRequest): Promise<void>;
+		/** A signed-in user (session token), whatever the role. */
+		requireUser(request: FastifyRequest): Promise<void>;
 	}
 }
 
-const BEARER = /^Bearer\s+(\S{1,512})$/i;
+const BEARER = /^Bearer\s+(\S{1,4096})$/i;
+const JWT_SHAPE = /^eyJ[\w-]*\.[\w-]+\.[\w-]+$/;
+
+/** Ties a session to the password it was opened with, without putting the hash in the token. */
+export function sessionVersion(passwordHash: string): string {
+	return createHash('sha256').update(passwordHash).digest('base64url').slice(0, 16);
+}
 
 function bearerOf(request: FastifyRequest): string {
 	const header = request.headers.authorization;
@@ -44,36 +78,53 @@ function bearerOf(request: FastifyRequest): string {
 	return m[1]!;
 }
 
+const invalidSession = (message: string) => new HttpError(401, message, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+
 /**
- * Bearer-token authentication. Tokens are compared by SHA-256 hash; the token itself never reaches
- * a log line (the logger redacts the Authorization header, and messages never quote it).
+ * Bearer authentication: API tokens (compared by SHA-256 hash) and dashboard session tokens (JWT,
+ * HS256, checked against the user's current row). Neither ever reaches a log line (the logger
+ * redacts the Authorization header, and messages never quote it).
  */
 export default fp(
 	async function auth(app: FastifyInstance) {
 		app.decorateRequest('principal', null);
 
+		async function sessionPrincipal(token: string): Promise<AdminPrincipal | UserPrincipal> {
+			let claims: SessionClaims;
+			try {
+				claims = app.jwt.verify<SessionClaims>(token);
+			} catch (err) {
+				const code = (err as { code?: string }).code;
+				if (code === 'FAST_JWT_EXPIRED') throw invalidSession('Your session has expired; sign in again.');
+				throw invalidSession('Invalid token.');
+			}
+			const row = typeof claims.sub === 'string' ? await findUserById(app.db.pool, claims.sub) : null;
+			if (!row || typeof claims.sv !== 'string' || !sameSecret(claims.sv, sessionVersion(row.passwordHash))) {
+				throw invalidSession('This session has ended; sign in again.');
+			}
+			const user: SessionUser = { id: row.id, email: row.email, role: row.role };
+			return user.role === 'admin' ? { kind: 'admin', tokenId: null, user } : { kind: 'user', user };
+		}
+
 		async function resolve(request: FastifyRequest): Promise<Principal> {
 			const token = bearerOf(request);
 			const envAdmin = app.config.ADMIN_TOKEN;
-			if (envAdmin && sameSecret(token, envAdmin)) return { kind: 'admin', tokenId: null };
+			if (envAdmin && sameSecret(token, envAdmin)) return { kind: 'admin', tokenId: null, user: null };
+			if (JWT_SHAPE.test(token)) return sessionPrincipal(token);
 			const owner = await findToken(app.db.pool, token);
-			if (!owner) throw new HttpError(401, 'Invalid token.', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
-			if (owner.revoked) {
-				throw new HttpError(401, 'This token was revoked; ask an admin for a new one.', {
-					'WWW-Authenticate': 'Bearer error="invalid_token"'
-				});
-			}
+			if (!owner) throw invalidSession('Invalid token.');
+			if (owner.revoked) throw invalidSession('This token was revoked; ask an admin for a new one.');
 			void touchToken(app.db.pool, owner.tokenId).catch((err: unknown) =>
 				request.log.warn({ err: (err as Error).message }, 'could not record token use')
 			);
-			if (owner.projectId === null) return { kind: 'admin', tokenId: owner.tokenId };
+			if (owner.projectId === null) return { kind: 'admin', tokenId: owner.tokenId, user: null };
 			return { kind: 'project', tokenId: owner.tokenId, projectId: owner.projectId, projectSlug: owner.projectSlug! };
 		}
 
 		app.decorate('requireProjectToken', async (request: FastifyRequest) => {
 			const p = await resolve(request);
 			if (p.kind !== 'project') {
-				throw new HttpError(403, 'This endpoint takes a project ingestion token, not an admin token.');
+				throw new HttpError(403, 'This endpoint takes a project ingestion token, not an admin token or a session.');
 			}
 			request.principal = p;
 		});
@@ -84,11 +135,17 @@ export default fp(
 
 		app.decorate('requireAdminToken', async (request: FastifyRequest) => {
 			const p = await resolve(request);
-			if (p.kind !== 'admin') throw new HttpError(403, 'This endpoint needs an admin token.');
+			if (p.kind !== 'admin') throw new HttpError(403, 'This needs an admin: the admin token or a user with the admin role.');
+			request.principal = p;
+		});
+
+		app.decorate('requireUser', async (request: FastifyRequest) => {
+			const p = await resolve(request);
+			if (p.kind === 'project' || (p.kind === 'admin' && !p.user)) throw new HttpError(403, 'This needs a signed-in user, not an API token.');
 			request.principal = p;
 		});
 	},
-	{ name: 'auth', dependencies: ['errors'] }
+	{ name: 'auth', dependencies: ['errors', '@fastify/jwt'] }
 );
 
 export function projectOf(request: FastifyRequest): ProjectPrincipal {
@@ -97,17 +154,26 @@ export function projectOf(request: FastifyRequest): ProjectPrincipal {
 	return p;
 }
 
-/** Project tokens see their own project; admins see every project. */
+/** The signed-in user behind the request, if any. */
+export function userOf(request: FastifyRequest): SessionUser | null {
+	const p = request.principal;
+	if (!p || p.kind === 'project') return null;
+	return p.user;
+}
+
+/** Project tokens see their own project; admins and signed-in users see every project. */
 export function canReadProject(request: FastifyRequest, projectId: string): boolean {
 	const p = request.principal;
 	if (!p) return false;
-	return p.kind === 'admin' || p.projectId === projectId;
+	return p.kind !== 'project' || p.projectId === projectId;
 }
 
-/** Who did it, for quarantine records: never the token itself. */
+/** Who did it, for quarantine records: a user's e-mail, never a token. */
 export function actorOf(request: FastifyRequest): string {
 	const p = request.principal;
 	if (!p) return 'anonymous';
+	if (p.kind === 'project') return `project token ${p.tokenId.slice(0, 8)}`;
+	if (p.user) return p.user.email;
 	if (p.kind === 'admin') return p.tokenId ? `admin token ${p.tokenId.slice(0, 8)}` : 'admin (ADMIN_TOKEN)';
-	return `project token ${p.tokenId.slice(0, 8)}`;
+	return 'anonymous';
 }
