@@ -123,6 +123,27 @@ describe('HttpClient', () => {
 		expect(delays).toEqual([]);
 	});
 
+	it('ends the waits of retrying requests when attempts are limited (the end of a run with a failing server)', async () => {
+		const s = await serve(() => ({ status: 503 }));
+		let limited = false;
+		// Before the limit, a wait lasts until something ends it; after, waits are instant.
+		const waitUntilWoken = (_ms: number, signal: AbortSignal) =>
+			limited ? Promise.resolve() : new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('woken'))));
+		const c = new HttpClient({ baseUrl: s.url, token: 'test-token', requestTimeoutMs: 2000, maxAttempts: 10, sleep: waitUntilWoken });
+		clients.push(c);
+		const pending = c.request(open);
+		for (let i = 0; i < 200 && s.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+		expect(c.failing).toBe(true);
+		limited = true;
+		c.limitAttempts(2);
+		const err = await failure(pending);
+		expect(err.status).toBe(503);
+		expect(s.requests).toHaveLength(2);
+		// Later requests get the same short budget.
+		await failure(c.request(open));
+		expect(s.requests).toHaveLength(4);
+	});
+
 	it('never puts the token in an error message', async () => {
 		const s = await serve(() => ({ status: 401, body: { statusCode: 401, error: 'Unauthorized', message: 'invalid token' } }));
 		const { c } = client(s.url);

@@ -73,6 +73,11 @@ export default class HttpClient {
 	private deadlineTimer: NodeJS.Timeout | undefined;
 	/** The latest failure of any request: what to blame when the deadline strikes between requests. */
 	private latestError: UploadError | undefined;
+	/** Whether the latest attempt of any request failed in a way worth retrying (down, timeout, 5xx). */
+	private lastAttemptFailed = false;
+	/** Set by limitAttempts: a cap on attempts for every request, those already retrying included. */
+	private attemptLimit = Infinity;
+	private waking = new AbortController();
 
 	constructor(private readonly options: HttpClientOptions) {
 		this.debug = options.debug ?? createDebug('flackyness:http');
@@ -99,6 +104,22 @@ export default class HttpClient {
 		return this.controller.signal.aborted;
 	}
 
+	/** The server did not answer, or answered with a retryable error, the last time it was asked. */
+	get failing(): boolean {
+		return this.lastAttemptFailed;
+	}
+
+	/**
+	 * Caps the attempts of every request from now on, and ends the waits of requests already
+	 * retrying: at the end of a run, a server that has been failing gets a short last chance
+	 * rather than the whole backoff schedule.
+	 */
+	limitAttempts(max: number): void {
+		this.attemptLimit = max;
+		this.waking.abort();
+		this.waking = new AbortController();
+	}
+
 	async close(): Promise<void> {
 		clearTimeout(this.deadlineTimer);
 		try {
@@ -109,27 +130,33 @@ export default class HttpClient {
 	}
 
 	async request(req: HttpRequest): Promise<HttpResponse> {
-		const maxAttempts = req.maxAttempts ?? this.options.maxAttempts ?? 5;
+		const requested = req.maxAttempts ?? this.options.maxAttempts ?? 5;
 		let lastError: UploadError | undefined;
 		for (let attempt = 1; ; attempt++) {
 			if (this.controller.signal.aborted) throw this.deadlineError(lastError);
 			try {
 				const response = await this.attempt(req);
+				this.lastAttemptFailed = response.status >= 500 || response.status === 408 || response.status === 429;
 				if (response.status < 400) return response;
 				throw fromHttpStatus(response.status, response.body, response.retryAfterMs);
 			} catch (err) {
 				if (this.controller.signal.aborted) throw this.deadlineError(lastError);
 				lastError = fromNetworkError(err);
 				this.latestError = lastError;
+				if (lastError.kind !== 'http') this.lastAttemptFailed = true;
 			}
+			const maxAttempts = Math.min(requested, this.attemptLimit);
 			this.debug(`${req.method} ${req.path} attempt ${attempt}/${maxAttempts}: ${lastError.message}`);
 			if (!lastError.retryable || attempt >= maxAttempts) throw lastError;
 			const delay = this.retryDelay(attempt, lastError);
 			if (delay === undefined) throw lastError;
+			const waking = this.waking.signal;
 			try {
-				await (this.options.sleep ?? defaultSleep)(delay, this.controller.signal);
+				await (this.options.sleep ?? defaultSleep)(delay, AbortSignal.any([this.controller.signal, waking]));
 			} catch {
-				throw this.deadlineError(lastError);
+				if (this.controller.signal.aborted) throw this.deadlineError(lastError);
+				// Woken by limitAttempts: go on only if the new limit allows another attempt.
+				if (attempt >= this.attemptLimit) throw lastError;
 			}
 		}
 	}

@@ -5,6 +5,8 @@ import OverflowFile from './overflow-file.js';
 import type { CompleteRunInput, OpenRunInput, RunReceipt, TestResultInput } from './protocol.js';
 import { fromNetworkError, UploadError } from './upload-error.js';
 
+const FINAL_ATTEMPTS_WHEN_FAILING = 2;
+
 export interface RunStreamOptions {
 	api: FlackynessApi;
 	http: HttpClient;
@@ -70,7 +72,11 @@ export default class RunStream {
 
 	async finish(complete: CompleteRunInput): Promise<StreamOutcome> {
 		clearInterval(this.timer);
-		this.options.http.armDeadline(this.options.uploadDeadlineMs);
+		const { http } = this.options;
+		http.armDeadline(this.options.uploadDeadlineMs);
+		// A server that has been failing gets two attempts per request, not the whole backoff
+		// schedule: when it is down, the run must not wait for it.
+		if (this.failure || http.failing) http.limitAttempts(FINAL_ATTEMPTS_WHEN_FAILING);
 		let receipt: RunReceipt | undefined;
 		let error: UploadError | undefined;
 		try {
@@ -105,6 +111,7 @@ export default class RunStream {
 		this.opening ??= this.options.api.openRun(this.options.open).then(
 			(receipt) => {
 				this.runId = receipt.runId;
+				this.failure = undefined;
 				this.debug(`run ${receipt.runId} open (${receipt.created ? 'created' : 'existing'})`);
 				return receipt.runId;
 			},
@@ -136,6 +143,7 @@ export default class RunStream {
 			try {
 				const receipt = await this.options.api.sendResults(runId, batch, key);
 				this.acknowledged += batch.length;
+				this.failure = undefined;
 				this.debug(`sent ${batch.length} results (${receipt.accepted} accepted, ${receipt.duplicates} duplicates)`);
 			} catch (err) {
 				this.queue.unshift(...batch);
