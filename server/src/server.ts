@@ -115,6 +115,10 @@ async function main() {
 	}
 
 	let closing = false;
+	// Keep-alive connections that finish a request during shutdown must not hold it open.
+	server.addHook('onSend', async (_request, reply) => {
+		if (closing) reply.header('connection', 'close');
+	});
 	const shutdown = async (signal: string) => {
 		if (closing) return;
 		closing = true;

@@ -31,8 +31,19 @@ function canonical(key: string): string | undefined {
 const HEADER_PREFIX = 'x-flackyness-';
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Node reads header bytes as Latin-1; curl sends a commit title's UTF-8 as it is. */
+/**
+ * Header values arrive as Latin-1. flackyness-reporter percent-encodes text that is not printable
+ * ASCII; curl sends a commit title's UTF-8 bytes as they are. Both are turned back into text, and
+ * a value that is neither (a branch named "50%-off") is kept as it came.
+ */
 function utf8Header(value: string): string {
+	if (value.includes('%')) {
+		try {
+			return decodeURIComponent(value);
+		} catch {
+			return value;
+		}
+	}
 	if (!/[\u0080-\u00ff]/.test(value)) return value;
 	try {
 		return strictUtf8.decode(Buffer.from(value, 'latin1'));

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_MIGRATIONS_DIR, readMigrations } from '../../src/db/migrate.js';
 import { createPostgresDatabase } from '../helpers/db.js';
+import { makeReport } from '../helpers/report-factory.js';
 import { failedStart, freePort, startServer, type ServerProcess } from '../helpers/server-process.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -101,6 +102,47 @@ describe('starting the server', () => {
 		expect(counts.rows[0]).toEqual({ projects: 1, admins: 1 });
 		const banners = [a!, b!].filter((s) => s.output().stdout.includes('Admin token')).length;
 		expect(banners).toBe(1);
+	});
+
+	it('finishes a request in flight on SIGTERM, refuses new ones, then exits cleanly', async () => {
+		const t = await createPostgresDatabase();
+		cleanups.push(() => t.destroy());
+		const admin = 'graceful-admin-token-0123456789abcdef';
+		const s = track(await startServer({ DATABASE_URL: t.url, ADMIN_TOKEN: admin, DEMO: 'false' }));
+		const created = await fetch(`${s.url}/api/v1/admin/projects`, {
+			method: 'POST',
+			headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+			body: JSON.stringify({ slug: 'graceful' })
+		});
+		const { token } = (await created.json()) as { token: string };
+		const body = JSON.stringify(makeReport({ tests: 200 }));
+		// The body arrives in two halves; SIGTERM lands between them.
+		let sendRest!: () => void;
+		const rest = new Promise<void>((r) => (sendRest = r));
+		const stream = new ReadableStream<Uint8Array>({
+			async start(controller) {
+				controller.enqueue(new TextEncoder().encode(body.slice(0, 1000)));
+				await rest;
+				controller.enqueue(new TextEncoder().encode(body.slice(1000)));
+				controller.close();
+			}
+		});
+		const inFlight = fetch(`${s.url}/api/v1/reports`, {
+			method: 'POST',
+			headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+			body: stream,
+			duplex: 'half'
+		} as RequestInit);
+		await new Promise((r) => setTimeout(r, 300));
+		s.proc.kill('SIGTERM');
+		await new Promise((r) => setTimeout(r, 300));
+		const refused = await fetch(`${s.url}/health`).then((r) => r.status, () => 'refused');
+		expect([503, 'refused']).toContain(refused);
+		sendRest();
+		const res = await inFlight;
+		expect(res.status).toBe(201);
+		expect(((await res.json()) as { counts: { total: number } }).counts.total).toBe(200);
+		expect(await s.exited).toBe(0);
 	});
 
 	it('refuses to boot when an applied migration was edited, naming the migration', async () => {
