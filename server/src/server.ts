@@ -7,6 +7,7 @@ import app from './app.js';
 import { bootstrap, firstStartBanner, publicUrl } from './bootstrap.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDatabase, type Database } from './db/database.js';
+import { seedDemo } from './demo.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded.js';
 import { MigrationError, migrate } from './db/migrate.js';
 import { VERSION } from './version.js';
@@ -154,6 +155,17 @@ async function main() {
 	process.stdout.write(
 		`\nflackyness ${VERSION} is running at ${url}  (database: ${where}${dashboard ? '' : '; dashboard not built'})\n\n`
 	);
+	if (boot.demoProject) {
+		const demo = boot.demoProject;
+		process.stdout.write('flackyness: loading a simulated CI history into the demo project…\n');
+		seedDemo(db.pool, demo.id).then(
+			(r) =>
+				process.stdout.write(
+					`flackyness: demo project ready: ${r.runs} runs, ${r.results} results, ${r.tests} tests analysed (${(r.ms / 1000).toFixed(1)} s). Open ${url}\n`
+				),
+			(err: unknown) => server.log.warn({ err: (err as Error).message }, 'loading the demo history failed')
+		);
+	}
 }
 
 main().catch((err: unknown) => {

@@ -76,6 +76,22 @@ describe('starting the server', () => {
 		expect(await second.stop('SIGINT')).toBe(0);
 	});
 
+	it('fills the demo project with a simulated history and its verdicts on the first start', async () => {
+		const t = await createPostgresDatabase();
+		cleanups.push(() => t.destroy());
+		const admin = 'demo-admin-token-0123456789abcdefgh';
+		const s = track(await startServer({ DATABASE_URL: t.url, ADMIN_TOKEN: admin }));
+		const deadline = Date.now() + 120_000;
+		while (!s.output().stdout.includes('demo project ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+		expect(s.output().stdout).toMatch(/demo project ready: \d+ runs/);
+		const res = await fetch(`${s.url}/api/v1/projects/demo/flaky-tests?state=flaky&pageSize=100`, { headers: { authorization: `Bearer ${admin}` } });
+		const body = (await res.json()) as { total: number; items: Array<{ state: string; score: number }> };
+		expect(body.total).toBeGreaterThan(5);
+		expect(body.items.every((i) => i.state === 'flaky' && i.score > 0)).toBe(true);
+		const runs = (await (await fetch(`${s.url}/api/v1/projects/demo/runs?pageSize=1`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { total: number };
+		expect(runs.total).toBeGreaterThan(100);
+	});
+
 	it('takes ADMIN_TOKEN from the environment instead of creating one', async () => {
 		const cwd = await tempDir('fk-admintoken-');
 		const s = track(await startServer({ ADMIN_TOKEN: 'a-very-long-admin-token-for-tests-123', DEMO: 'false' }, { cwd }));
