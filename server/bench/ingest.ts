@@ -106,7 +106,7 @@ async function benchBackend(backend: Backend) {
 	const db = createDatabase({ url: t.url, embedded: backend === 'pglite', poolSize: 10 });
 	await migrate(db.pool);
 	const config = loadConfig({ LOG_LEVEL: 'silent', DEMO: 'false', ADMIN_TOKEN: ADMIN, BODY_LIMIT: '200mb', DECOMPRESSED_LIMIT: '400mb' });
-	const server = Fastify({ logger: false, bodyLimit: config.BODY_LIMIT });
+	const server = Fastify({ logger: false, bodyLimit: config.BODY_LIMIT, pluginTimeout: 120_000 });
 	await server.register(app, { config, db, version: 'bench' });
 	const base = await server.listen({ host: '127.0.0.1', port: 0 });
 	const created = await fetch(`${base}/api/v1/admin/projects`, {

@@ -1,0 +1,30 @@
+import { analyzeTest } from '../src/analysis/engine.js';
+import { judgeJobInfra } from '../src/analysis/infra.js';
+import { reportResults, resultFingerprint, runContextFromMetadata, toObservation } from '../src/sim/adapter.js';
+import { simulate } from '../src/sim/simulator.js';
+import { identityKey } from '../src/sim/types.js';
+import type { RunObservation } from '../src/analysis/types.js';
+const seed = Number(process.argv[2]);
+const needle = process.argv[3]!;
+const sim = simulate({ seed, ...(process.env.SMALL ? JSON.parse(process.env.SMALL) : {}) });
+const commitOrder = new Map<string, number>();
+const hist: RunObservation[] = [];
+const fps = new Set<string>();
+for (const u of sim.uploads()) {
+  const results = reportResults(u.report);
+  const f = results.map(resultFingerprint);
+  const j = judgeJobInfra(results.map((r, i) => ({ outcome: r.outcome, errorFingerprint: f[i] })));
+  if (j.infra && j.topFingerprint) fps.add(j.topFingerprint);
+  const m = u.metadata;
+  const isDef = false;
+  if (isDef && !commitOrder.has(m.commitSha!)) commitOrder.set(m.commitSha!, commitOrder.size);
+  const run = runContextFromMetadata(m, new Date(u.report.stats.startTime), { infra: j.infra, commitOrder: isDef ? commitOrder.get(m.commitSha!) : undefined });
+  results.forEach((r, i) => { if (identityKey(r.file, r.titlePath, r.projectName).includes(needle)) hist.push(toObservation(r, run, f[i])); });
+}
+const t = sim.truth.tests.find((x) => x.key.includes(needle));
+console.log(JSON.stringify(t));
+const idx = new Map(sim.truth.commits.map((c, i) => [c.sha, i]));
+hist.sort((a, b) => a.at.getTime() - b.at.getTime());
+for (const o of hist) if (o.outcome !== 'expected' || process.argv[4]) console.log(o.at.toISOString(), o.branch.padEnd(20), String(idx.get(o.commitSha) ?? '-').padStart(4), String(o.commitOrder ?? '-').padStart(4), o.commitSha.slice(0, 8), o.outcome, o.attempts, o.failedAttempts, o.infra, o.errorFingerprint);
+const v = analyzeTest(hist, undefined, { now: new Date(sim.truth.end), infraFingerprints: fps });
+console.log(v.state, v.evidence.reasons, JSON.stringify(v.evidence.segments, null, 0));
