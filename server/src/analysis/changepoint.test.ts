@@ -51,6 +51,24 @@ describe('segmentHistory', () => {
 		expect(segments[1]!.gainAtStart).toBeCloseTo(10.766683151603848, 9);
 	});
 
+	it('cuts a short failing block out of the middle, which no single split can justify', () => {
+		const history = [...repeat(pass, 180), ...repeat(stickyFail, 5), ...repeat(pass, 80)];
+		const single = Math.max(
+			...[180, 185].map(
+				(k) =>
+					segmentLogLikelihood(segmentHistory(history.slice(0, k), { threshold: Infinity })[0]!.counts) +
+					segmentLogLikelihood(segmentHistory(history.slice(k), { threshold: Infinity })[0]!.counts) -
+					segmentLogLikelihood(segmentHistory(history, { threshold: Infinity })[0]!.counts)
+			)
+		);
+		expect(single).toBeLessThan(LUCI_SPLIT_THRESHOLD);
+		expect(segmentHistory(history).map((s) => [s.start, s.end])).toEqual([
+			[0, 180],
+			[180, 185],
+			[185, 265]
+		]);
+	});
+
 	it('does not split one failure off', () => {
 		expect(segmentHistory([...repeat(pass, 200), stickyFail])).toHaveLength(1);
 	});

@@ -73,13 +73,23 @@ function lnBetaCounts(successes: number, failures: number, a: number, b: number)
 
 /** Marginal log-likelihood of one segment under the LUCI model. */
 export function segmentLogLikelihood(c: PositionCounts, priors: ChangePointPriors = LUCI_PRIORS): number {
-	const { a1, b1, a2, b2 } = priors;
-	return (
-		lnBetaCounts(c.failed, c.runs - c.failed, a1, b1) -
-		lnBeta(a1, b1) +
-		lnBetaCounts(c.sticky, c.retried - c.sticky, a2, b2) -
-		lnBeta(a2, b2)
-	);
+	return scorer(priors)(c.runs, c.failed, c.retried, c.sticky);
+}
+
+type Scorer = (runs: number, failed: number, retried: number, sticky: number) => number;
+const scorers = new WeakMap<ChangePointPriors, Scorer>();
+
+/** The likelihood with the priors' normalising constants computed once. */
+function scorer(priors: ChangePointPriors): Scorer {
+	let f = scorers.get(priors);
+	if (f === undefined) {
+		const { a1, b1, a2, b2 } = priors;
+		const norm = lnBeta(a1, b1) + lnBeta(a2, b2);
+		f = (runs, failed, retried, sticky) =>
+			lnBetaCounts(failed, runs - failed, a1, b1) + lnBetaCounts(sticky, retried - sticky, a2, b2) - norm;
+		scorers.set(priors, f);
+	}
+	return f;
 }
 
 /**
@@ -112,7 +122,8 @@ export function segmentHistory(
 		retried: pt[e]! - pt[s]!,
 		sticky: pu[e]! - pu[s]!
 	});
-	const ll = (s: number, e: number) => segmentLogLikelihood(countsOf(s, e), priors);
+	const score = scorer(priors);
+	const ll = (s: number, e: number) => score(pr[e]! - pr[s]!, ph[e]! - ph[s]!, pt[e]! - pt[s]!, pu[e]! - pu[s]!);
 
 	const cuts: { at: number; gain: number }[] = [];
 	// Explicit stack instead of recursion: long, many-segment histories must not blow the stack.

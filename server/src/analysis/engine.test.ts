@@ -129,6 +129,20 @@ describe('analyzeTest', () => {
 		expect(v.changePointSha).toBe(sha(50));
 	});
 
+	it('without a commit order, places commits by their first pipeline id, not by job start times', () => {
+		const history = [...runs(0, 40, 'expected'), ...runs(40, 60, 'unexpected')].map((o, i) => ({
+			...o,
+			commitOrder: undefined,
+			pipelineId: String(1000 + i)
+		}));
+		// The jobs of commit 40's pipeline start after those of commit 41's.
+		history[40] = { ...history[40]!, at: new Date(history[41]!.at.getTime() + 60_000) };
+		const v = analyzeTest(history);
+		expect(v.state).toBe('broken');
+		expect(v.changePointSha).toBe(sha(40));
+		expect(v.evidence.changePoint?.lastGoodSha).toBe(sha(39));
+	});
+
 	it('orders by commit, not by time: a late re-run of an old commit stays where it belongs', () => {
 		const history = [
 			...runs(0, 60, 'expected'),
@@ -138,6 +152,26 @@ describe('analyzeTest', () => {
 		const v = analyzeTest(history);
 		expect(v.state).toBe('broken');
 		expect(v.changePointSha).toBe(sha(60));
+	});
+
+	it('isolates a short regression in the middle of a long history and does not call it flaky', () => {
+		// Binary segmentation alone finds no single split worth ln(10^4) here (masking).
+		const history = [...runs(0, 150, 'expected'), ...runs(150, 155, 'unexpected', { attempts: 2 }), ...runs(155, 250, 'expected')];
+		const v = analyzeTest(history);
+		expect(v.state).toBe('healthy');
+		expect(v.evidence.segments.map((s) => [s.kind, s.firstSha])).toEqual([
+			['passing', sha(0)],
+			['broken', sha(150)],
+			['passing', sha(155)]
+		]);
+	});
+
+	it('counts failures on consecutive commits as one streak, not as separate flakes', () => {
+		// Two consecutive failing commits without retries: too short to isolate, one event.
+		const history = [...runs(0, 150, 'expected'), ...runs(150, 152, 'unexpected'), ...runs(152, 250, 'expected')];
+		const v = analyzeTest(history);
+		expect(v.state).not.toBe('flaky');
+		expect(v.evidence.counts.failureStreaks).toBe(1);
 	});
 
 	it('calls a regression that was fixed healthy and keeps the broken segment as evidence', () => {

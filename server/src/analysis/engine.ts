@@ -26,6 +26,7 @@ import type {
 } from './types.js';
 
 const DAY_MS = 86_400_000;
+const NUMERIC_ID = /^\d{1,15}$/;
 /** Newest default-branch commits that must all have failed in infrastructure-flagged jobs before the test is called broken anyway. */
 const INFRA_STREAK_COMMITS = 3;
 
@@ -105,14 +106,22 @@ function defaultBranchPositions(runs: readonly Run[]): Position[] {
 	// Without a known commit order, a commit sits where its first pipeline does: pipeline ids grow
 	// in creation order (push order) on GitLab and GitHub, while job start times can overtake one
 	// another. Non-numeric ids leave the first time the commit was seen.
-	const numericIds = !allOrdered && runs.every((r) => !r.obs.isDefaultBranch || /^\d{1,15}$/.test(r.obs.pipelineId));
+	let numericIds = !allOrdered;
+	if (numericIds) {
+		for (const list of bySha.values()) {
+			if (!list.every((r) => NUMERIC_ID.test(r.obs.pipelineId))) {
+				numericIds = false;
+				break;
+			}
+		}
+	}
 	const positions: Position[] = [];
 	for (const [sha, list] of bySha) {
-		const order = allOrdered
-			? list[0]!.obs.commitOrder!
-			: numericIds
-				? Math.min(...list.map((r) => Number(r.obs.pipelineId)))
-				: Math.min(...list.map((r) => r.t));
+		let order = Infinity;
+		for (const r of list) {
+			const key = allOrdered ? r.obs.commitOrder! : numericIds ? Number(r.obs.pipelineId) : r.t;
+			if (key < order) order = key;
+		}
 		positions.push({ sha, order, runs: list, counts: { runs: 0, failed: 0, retried: 0, sticky: 0 } });
 	}
 	positions.sort((a, b) => a.order - b.order || (a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : 0));

@@ -1,6 +1,5 @@
 export { analyzeTest } from './engine.js';
-export { judgeJobInfra, type InfraJudgement, type JobResult } from './infra.js';
-export { errorFingerprint, normaliseErrorMessage, stripAnsi } from './fingerprint.js';
+export { infraFingerprints, judgeJobInfra, type FingerprintStats, type InfraJudgement, type JobResult } from './infra.js';
 export { segmentHistory, segmentLogLikelihood, LUCI_PRIORS, LUCI_SPLIT_THRESHOLD } from './changepoint.js';
 export { betaCdf, betaInterval, betaQuantile, lnBeta, lnGamma } from './beta.js';
 export {

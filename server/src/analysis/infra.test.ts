@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errorFingerprint, normaliseErrorMessage, stripAnsi } from './fingerprint.js';
-import { judgeJobInfra, type JobResult } from './infra.js';
+import { infraFingerprints, judgeJobInfra, type JobResult } from './infra.js';
 import { resolveInfraGuardSettings } from './settings.js';
 
 const passes = (n: number): JobResult[] => Array.from({ length: n }, () => ({ outcome: 'expected' }));
@@ -18,9 +17,9 @@ describe('judgeJobInfra', () => {
 	});
 
 	it('marks a job where a handful of tests failed with one error, even when retries passed', () => {
-		const j = judgeJobInfra([...passes(190), ...fails(8, () => 'browserclosed000', 'flaky'), ...fails(2, (i) => `own${i}`)]);
+		const j = judgeJobInfra([...passes(186), ...fails(12, () => 'browserclosed000', 'flaky'), ...fails(2, (i) => `own${i}`)]);
 		expect(j.infra).toBe(true);
-		expect(j.firstAttemptFailures).toBe(10);
+		expect(j.firstAttemptFailures).toBe(14);
 		expect(j.reason).toMatch(/one error across many tests/);
 	});
 
@@ -37,6 +36,31 @@ describe('judgeJobInfra', () => {
 		expect(tiny.reason).toMatch(/too few results/);
 	});
 
+	it('marks a short outage: consecutive tests failing with one error, no pass among them', () => {
+		const t0 = Date.UTC(2025, 2, 3, 10);
+		const at = (i: number) => new Date(t0 + i * 5_000).toISOString();
+		const job: JobResult[] = Array.from({ length: 200 }, (_, i) =>
+			i >= 100 && i < 104
+				? { outcome: 'flaky', errorFingerprint: 'connrefused00000', startedAt: at(i) }
+				: { outcome: 'expected', startedAt: at(i) }
+		);
+		const j = judgeJobInfra(job);
+		expect(j.infra).toBe(true);
+		expect(j.reason).toMatch(/4 of the 4 tests started within 15 s failed with one error/);
+		// Without start times the burst cannot be seen.
+		expect(judgeJobInfra(job.map(({ startedAt: _startedAt, ...r }) => r)).infra).toBe(false);
+	});
+
+	it('does not take failures with one generic error but passes in between for a burst', () => {
+		const t0 = Date.UTC(2025, 2, 3, 10);
+		const job: JobResult[] = Array.from({ length: 200 }, (_, i) => ({
+			outcome: i % 10 === 3 && i < 40 ? 'unexpected' : 'expected',
+			errorFingerprint: i % 10 === 3 && i < 40 ? 'testtimeout00000' : null,
+			startedAt: new Date(t0 + i * 2_000)
+		}));
+		expect(judgeJobInfra(job).infra).toBe(false);
+	});
+
 	it('takes its thresholds from settings', () => {
 		const job = [...passes(60), ...fails(40, (i) => `a${i}`)];
 		expect(judgeJobInfra(job).infra).toBe(false);
@@ -44,34 +68,13 @@ describe('judgeJobInfra', () => {
 	});
 });
 
-describe('error fingerprints', () => {
-	const ansi = '\u001b[2mexpect(\u001b[22m\u001b[31mreceived\u001b[39m\u001b[2m).\u001b[22mtoBe\u001b[2m(\u001b[22m\u001b[32mexpected\u001b[39m\u001b[2m)\u001b[22m';
-
-	it('strips ANSI colour codes', () => {
-		expect(stripAnsi(`Error: ${ansi}`)).toBe('Error: expect(received).toBe(expected)');
-	});
-
-	it('drops the snippet, call log and stack, and masks volatile tokens', () => {
-		const message =
-			'Error: page.goto: net::ERR_CONNECTION_REFUSED at http://localhost:3000/checkout?id=42\n' +
-			'Call log:\n  - navigating to "http://localhost:3000/checkout", waiting until "load"\n\n' +
-			'  12 |   await page.goto("/checkout");\n    at /builds/app/tests/checkout.spec.ts:12:14';
-		expect(normaliseErrorMessage(message)).toBe(
-			'Error: page.goto: net::ERR_CONNECTION_REFUSED at <url>\n- navigating to "<url>", waiting until "load"'
-		);
-	});
-
-	it('gives one fingerprint to one cause and different ones to different causes', () => {
-		const a = errorFingerprint("Error: locator.click: Timeout 5000ms exceeded.\nCall log:\n  - waiting for getByRole('button')\n  - retrying 3 times");
-		const b = errorFingerprint("Error: locator.click: Timeout 7000ms exceeded.\nCall log:\n  - waiting for getByRole('button')");
-		const other = errorFingerprint("Error: locator.click: Timeout 5000ms exceeded.\nCall log:\n  - waiting for getByRole('link')");
-		const c = errorFingerprint(`Error: ${ansi}\n\nExpected: 2\nReceived: 1`);
-		expect(a).toMatch(/^[0-9a-f]{16}$/);
-		expect(a).toBe(b);
-		expect(c).not.toBe(a);
-		expect(other).not.toBe(a);
-		expect(errorFingerprint('Error: run 3f2a9c81d0 failed in /tmp/x/y.ts')).toBe(
-			errorFingerprint('Error: run 77aa01bc9e failed in /var/z/w.ts')
-		);
+describe('infraFingerprints', () => {
+	it('keeps errors seen (nearly) only in infrastructure jobs, not generic ones', () => {
+		const set = infraFingerprints([
+			{ fingerprint: 'connrefused', failures: 420, failuresInInfraJobs: 400 },
+			{ fingerprint: 'testtimeout', failures: 300, failuresInInfraJobs: 40 },
+			{ fingerprint: 'rare', failures: 6, failuresInInfraJobs: 6 }
+		]);
+		expect([...set]).toEqual(['connrefused']);
 	});
 });

@@ -64,7 +64,22 @@ export const infraGuardSettingsSchema = z.object({
 	/** …covering at least this share of the failed results… */
 	clusterConcentration: probability.default(0.6),
 	/** …and at least this share of all results also marks the job. */
-	clusterShare: probability.default(0.02)
+	clusterShare: probability.default(0.05),
+	/**
+	 * A burst also marks the job (results need `startedAt`): at least `burstMinFailures` results
+	 * whose first attempt failed with one error fingerprint, started within `burstWindowSeconds`,
+	 * and making up at least `burstShare` of all results started in that span.
+	 */
+	burstMinFailures: z.number().int().min(2).default(3),
+	burstWindowSeconds: z.number().positive().default(300),
+	burstShare: probability.default(0.8),
+	/**
+	 * An error fingerprint is an infrastructure error everywhere (see `infraFingerprints`) when at
+	 * least this share of its failures happened in jobs judged infrastructure failures…
+	 */
+	fingerprintInfraShare: probability.default(0.8),
+	/** …and at least this many of them. */
+	fingerprintMinFailures: z.number().int().min(1).default(10)
 });
 
 export type InfraGuardSettings = z.output<typeof infraGuardSettingsSchema>;

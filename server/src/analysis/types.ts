@@ -37,9 +37,9 @@ export interface AnalysisContext {
 	/** Age reference for time decay; defaults to the newest observation. */
 	now?: Date;
 	/**
-	 * Error fingerprints known to come from infrastructure (the dominant error of jobs judged
-	 * infrastructure failures). A failure carrying one is treated as an infrastructure failure
-	 * even in a job below the guard's thresholds.
+	 * Error fingerprints known to come from infrastructure (see `infraFingerprints`). A failure
+	 * carrying one is treated as an infrastructure failure even in a job below the guard's
+	 * thresholds.
 	 */
 	infraFingerprints?: ReadonlySet<string>;
 }

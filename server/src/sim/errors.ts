@@ -108,12 +108,13 @@ function headline(e: SimError): { text: string; status: 'failed' | 'timedOut'; l
 				status: 'failed',
 				located: false,
 				text:
-					`Error: browserType.launch: Target page, context or browser has been closed\nBrowser logs:\n\n` +
+					`Error: browserType.launch: Browser closed.\n==================== Browser output: ====================\n` +
 					`<launching> /root/.cache/ms-playwright/chromium_headless_shell-1187/chrome-linux/headless_shell ` +
 					`--disable-field-trial-config --headless --no-sandbox --user-data-dir=/tmp/playwright_chromiumdev_profile-${e.profile} ` +
 					`--remote-debugging-pipe --no-startup-window\n<launched> pid=${e.pid}\n` +
 					`[pid=${e.pid}][err] [0101/000000.000000:FATAL:zygote_host_impl_linux.cc(127)] No usable sandbox!\n` +
-					`Call log:\n${dim('  - <launching> headless_shell')}\n`
+					`=========================== logs ===========================\n<launched> pid=${e.pid}\n` +
+					`============================================================`
 			};
 		case 'target-closed':
 			return {

@@ -1,4 +1,4 @@
-import type { JSONReport, JSONReportSuite, JSONReportTest } from '@playwright/test/reporter';
+import type { JSONReportSuite, JSONReportTest } from '@playwright/test/reporter';
 import { ciMetadataSchema } from 'flackyness-reporter/protocol';
 import { describe, expect, it } from 'vitest';
 import { analyzeTest } from '../analysis/engine.js';
@@ -189,7 +189,7 @@ describe('end to end, in memory', () => {
 		let flaggedOutages = 0;
 		for (const { metadata, report } of sim.uploads()) {
 			const results = reportResults(report);
-			const judgement = judgeJobInfra(results.map(toJobResult));
+			const judgement = judgeJobInfra(results.map((r) => toJobResult(r)));
 			if (judgement.infra && judgement.topFingerprint) infraFingerprints.add(judgement.topFingerprint);
 			if (judgement.infra && outageIds.has(metadata.jobId!)) flaggedOutages++;
 			const run = runContextFromMetadata(metadata, new Date(report.stats.startTime), { infra: judgement.infra });
@@ -206,88 +206,5 @@ describe('end to end, in memory', () => {
 			expect(v.state, t.key).not.toBe('flaky');
 			if (t.regression!.endSha === null && v.state === 'broken') expect(v.changePointSha).toBe(t.regression!.startSha);
 		}
-	});
-});
-
-describe('reportResults', () => {
-	it('reads one result per test and project with Playwright semantics', () => {
-		const report = {
-			config: { version: '1.55.0', projects: [], shard: null },
-			errors: [],
-			stats: { startTime: '2025-03-03T10:00:00.000Z', duration: 10, expected: 1, unexpected: 0, flaky: 1, skipped: 0 },
-			suites: [
-				{
-					title: 'a.spec.ts',
-					file: 'a.spec.ts',
-					line: 0,
-					column: 0,
-					specs: [],
-					suites: [
-						{
-							title: 'group',
-							file: 'a.spec.ts',
-							line: 2,
-							column: 1,
-							specs: [
-								{
-									title: 'works',
-									ok: true,
-									tags: ['smoke'],
-									id: 'x',
-									file: 'a.spec.ts',
-									line: 3,
-									column: 3,
-									tests: [
-										{
-											timeout: 30000,
-											annotations: [],
-											expectedStatus: 'passed',
-											projectId: 'chromium',
-											projectName: 'chromium',
-											status: 'flaky',
-											results: [
-												{ retry: 1, status: 'passed', duration: 4, startTime: '2025-03-03T10:00:02.000Z', errors: [] },
-												{
-													retry: 0,
-													status: 'failed',
-													duration: 6,
-													startTime: '2025-03-03T10:00:01.000Z',
-													errors: [{ message: `Error: ${ESC}[31mboom${ESC}[39m`, location: { file: '/x/a.spec.ts', line: 4, column: 5 } }]
-												}
-											]
-										},
-										{
-											timeout: 30000,
-											annotations: [{ type: 'fail' }],
-											expectedStatus: 'failed',
-											projectId: 'webkit',
-											projectName: 'webkit',
-											status: 'expected',
-											results: [{ retry: 0, status: 'failed', duration: 3, startTime: '2025-03-03T10:00:01.000Z', errors: [{ message: 'expected' }] }]
-										}
-									]
-								}
-							]
-						}
-					]
-				}
-			]
-		} as unknown as JSONReport;
-		const [flaky, expectedFailure] = reportResults(report);
-		expect(flaky).toMatchObject({
-			file: 'a.spec.ts',
-			titlePath: ['group', 'works'],
-			projectName: 'chromium',
-			tags: ['smoke'],
-			outcome: 'flaky',
-			status: 'passed',
-			attempts: 2,
-			failedAttempts: 1,
-			durationMs: 10,
-			startedAt: '2025-03-03T10:00:01.000Z',
-			error: { message: 'Error: boom', location: '/x/a.spec.ts:4:5' }
-		});
-		expect(expectedFailure).toMatchObject({ projectName: 'webkit', outcome: 'expected', failedAttempts: 0, annotations: [{ type: 'fail' }] });
-		expect(expectedFailure!.error).toBeUndefined();
 	});
 });

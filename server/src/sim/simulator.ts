@@ -282,6 +282,11 @@ export function simulate(options: SimOptions): Simulation {
 		mr.commits.forEach((c, commit) => {
 			const state: CodeState = { kind: 'mr', mr: mr.iid, commit, base: mr.base };
 			plan.push({ at: c.at, run: () => addPipeline(c.at, 'merge_request_event', state) });
+			// A new pipeline for the same commit: "Run pipeline" pressed, or the MR re-triggered.
+			if (tl.chance(0.05)) {
+				const at = c.at + tl.uniform(0.5, 8) * HOUR;
+				plan.push({ at, run: () => addPipeline(at, 'merge_request_event', state) });
+			}
 		});
 	}
 	for (let d = 1; d <= days; d++) {
