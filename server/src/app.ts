@@ -5,6 +5,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import auth from './auth/plugin.js';
+import { HttpError } from './lib/http-errors.js';
 import { sessionSecret } from './bootstrap.js';
 import analysisWorker from './plugins/analysis-worker.js';
 import errors from './plugins/errors.js';
@@ -43,6 +44,38 @@ export interface AppOptions {
  */
 export const DASHBOARD_KEY = Symbol.for('flackyness.dashboardKey');
 
+const PROTO_HEADER = 'x-flackyness-proto';
+const HOST_HEADER = 'x-flackyness-host';
+const ADDRESS_HEADER = 'x-flackyness-address';
+
+/**
+ * The SvelteKit dashboard that server.ts mounts in this process reads its own URL and the caller's
+ * address from the raw request (adapter-node's ORIGIN, PROTOCOL_HEADER, HOST_HEADER and
+ * ADDRESS_HEADER, read when it loads). Its CSRF check compares the browser's Origin with that URL,
+ * and adapter-node assumes https when told nothing — so every form post over plain http would be
+ * refused. Fastify knows the truth (behind a proxy too, with TRUST_PROXY): it writes it into headers
+ * of its own, overwriting whatever a client sent, and points adapter-node at them. PUBLIC_URL, when
+ * set, is the one origin; ORIGIN or the *_HEADER variables set by hand win over both.
+ */
+function mountedDashboardSees(app: FastifyInstance, config: Config) {
+	const env = process.env;
+	if (env.ORIGIN === undefined && config.PUBLIC_URL) env.ORIGIN = new URL(config.PUBLIC_URL).origin;
+	const ownProto = env.ORIGIN === undefined && env.PROTOCOL_HEADER === undefined && env.HOST_HEADER === undefined;
+	if (ownProto) {
+		env.PROTOCOL_HEADER = PROTO_HEADER;
+		env.HOST_HEADER = HOST_HEADER;
+	}
+	const ownAddress = env.ADDRESS_HEADER === undefined;
+	if (ownAddress) env.ADDRESS_HEADER = ADDRESS_HEADER;
+	app.addHook('onRequest', async (request) => {
+		if (request.url.startsWith('/api/')) return;
+		const headers = request.raw.headers;
+		if (env.PROTOCOL_HEADER === PROTO_HEADER) headers[PROTO_HEADER] = request.protocol;
+		if (env.HOST_HEADER === HOST_HEADER) headers[HOST_HEADER] = request.host;
+		if (env.ADDRESS_HEADER === ADDRESS_HEADER) headers[ADDRESS_HEADER] = request.ip;
+	});
+}
+
 /** The whole application as one plugin; server.ts only adds logging, listening and shutdown. */
 async function app(instance: FastifyInstance, opts: AppOptions) {
 	instance.setValidatorCompiler(validatorCompiler);
@@ -60,9 +93,10 @@ async function app(instance: FastifyInstance, opts: AppOptions) {
 		verify: { algorithms: ['HS256'], allowedIss: 'flackyness' }
 	});
 	(globalThis as Record<symbol, unknown>)[DASHBOARD_KEY] = dashboardKey(secret);
+	mountedDashboardSees(instance, opts.config);
 	await instance.register(auth);
 	await instance.register(openapi, { version: opts.version });
-	await instance.register(runSweeper, { timeoutMinutes: opts.config.RUN_TIMEOUT_MINUTES });
+	await instance.register(runSweeper, { timeoutMinutes: opts.config.RUN_TIMEOUT_MINUTES, retentionDays: opts.config.RETENTION_DAYS });
 	await instance.register(analysisWorker, { enabled: opts.config.ANALYSIS_WORKER, pollMs: opts.config.ANALYSIS_POLL_MS });
 
 	await instance.register(health, { version: opts.version, migrationsDir: opts.migrationsDir });
@@ -73,6 +107,14 @@ async function app(instance: FastifyInstance, opts: AppOptions) {
 	await instance.register(authRoutes, { secret });
 	await instance.register(users);
 	await instance.register(settings);
+
+	// The dashboard, mounted by server.ts on every other path, reads its form posts from the raw
+	// request: Fastify must leave those bodies unread. Added last, so that it reaches only the root
+	// (where the dashboard's route lives), not the API's encapsulated routes, which keep refusing them.
+	instance.addContentTypeParser(['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'], (request, _payload, done) => {
+		if (request.url.startsWith('/api/')) done(new HttpError(415, 'Unsupported Content-Type; send application/json.'), undefined);
+		else done(null, undefined);
+	});
 }
 
 export default fp(app, { name: 'flackyness-app', fastify: '5.x' });

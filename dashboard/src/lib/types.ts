@@ -1,0 +1,257 @@
+/** Shapes of the read API's answers (server/src/repositories/reads.ts), as the dashboard uses them. */
+
+export type Role = 'admin' | 'viewer';
+export interface SessionUser {
+	id: string;
+	email: string;
+	role: Role;
+}
+
+export type HealthState = 'healthy' | 'flaky' | 'broken' | 'suspect' | 'fixed' | 'quarantined';
+export const HEALTH_STATES: HealthState[] = ['flaky', 'broken', 'suspect', 'quarantined', 'fixed', 'healthy'];
+export type Outcome = 'expected' | 'unexpected' | 'flaky' | 'skipped';
+
+export interface Project {
+	id: string;
+	slug: string;
+	name: string;
+	isDemo: boolean;
+	createdAt: string;
+	lastRunAt: string | null;
+	tests: number;
+	flaky: number;
+	broken: number;
+}
+
+export interface TrendDay {
+	day: string;
+	results: number;
+	flaky: number;
+	failed: number;
+	runs: number;
+	flakeRate: number | null;
+}
+
+export interface Stats {
+	project: { id: string; slug: string; name: string; isDemo: boolean };
+	testsTracked: number;
+	activeFlaky: number;
+	brokenNow: number;
+	suspect: number;
+	quarantined: number;
+	fixedThisWeek: number;
+	impactMinutesPerDay: number;
+	overallFlakeRate: number;
+	days: number;
+	trend: TrendDay[];
+}
+
+export interface FlakyTestRow {
+	testId: string;
+	title: string;
+	titlePath: string[];
+	file: string;
+	projectName: string;
+	tags: string[];
+	state: HealthState;
+	stateSince: string;
+	score: number;
+	scoreLow: number;
+	scoreHigh: number;
+	flakeRate: number;
+	impactMinutes: number;
+	runs: number;
+	failures: number;
+	flakyRuns: number;
+	mixedCommits: number;
+	lastSeenAt: string | null;
+	lastFlakyAt: string | null;
+	changePointSha: string | null;
+}
+
+export interface Page<T> {
+	items: T[];
+	total: number;
+	page: number;
+	pageSize: number;
+}
+
+export interface Facets {
+	branches: string[];
+	playwrightProjects: string[];
+}
+
+export interface MixedCommitEvidence {
+	sha: string;
+	branch: string;
+	kind: 'in-run' | 'cross-run' | 'both';
+	runs: number;
+	failedRuns: number;
+	passedRuns: number;
+	detectedAt: string;
+	lastAt: string;
+}
+
+export interface Evidence {
+	reasons?: string[];
+	estimate?: { mean: number; low: number; high: number; credibleMass: number; halfLifeDays: number; attempts: number; failedAttempts: number };
+	counts?: Record<string, number>;
+	mixedCommits?: MixedCommitEvidence[];
+	mixedCommitsTotal?: number;
+	segments?: {
+		kind: 'passing' | 'flaky' | 'broken';
+		firstSha: string;
+		lastSha: string;
+		firstAt: string;
+		lastAt: string;
+		commits: number;
+		runs: number;
+		failedRuns: number;
+	}[];
+	changePoint?: { firstBadSha: string; firstBadAt: string; lastGoodSha: string | null; lastGoodAt: string | null; gain: number | null } | null;
+	fixedRule?: { cleanRunsSince: number; requiredRuns: number; rate: number } | null;
+	impact?: { runsPerDay: number; meanAttemptMinutes: number; failureProbability: number };
+}
+
+export interface Health {
+	state: HealthState;
+	stateSince: string;
+	score: number;
+	scoreLow: number;
+	scoreHigh: number;
+	flakeRate: number;
+	runs: number;
+	failures: number;
+	flakyRuns: number;
+	mixedCommits: number;
+	impactMinutes: number;
+	firstDetectedAt: string | null;
+	lastFlakyAt: string | null;
+	changePointSha: string | null;
+	changePointAt: string | null;
+	analyzedAt: string;
+	evidence: Evidence;
+}
+
+export interface TestDetail {
+	id: string;
+	projectId: string;
+	title: string;
+	titlePath: string[];
+	file: string;
+	projectName: string;
+	tags: string[];
+	firstSeenAt: string;
+	lastSeenAt: string;
+	health: Health | null;
+	quarantine: { id: string; reason: string; createdBy: string; createdAt: string; expiresAt: string | null } | null;
+}
+
+export interface HistoryItem {
+	runId: string;
+	startedAt: string;
+	outcome: Outcome;
+	status: string;
+	expectedStatus: string;
+	attempts: number;
+	failedAttempts: number;
+	durationMs: number;
+	commitSha: string | null;
+	commitTitle: string | null;
+	branch: string | null;
+	pipelineId: string | null;
+	pipelineUrl: string | null;
+	jobId: string | null;
+	jobName: string | null;
+	jobUrl: string | null;
+	mrIid: number | null;
+	infra: boolean;
+	shardIndex: number | null;
+	shardTotal: number | null;
+	error: { message: string; location: string | null; fingerprint: string | null } | null;
+}
+
+export type RunStatus = 'running' | 'passed' | 'failed' | 'timedout' | 'interrupted' | 'incomplete';
+
+export interface RunRow {
+	id: string;
+	status: RunStatus;
+	source: 'reporter' | 'json_upload';
+	branch: string | null;
+	commitSha: string | null;
+	commitTitle: string | null;
+	pipelineId: string | null;
+	pipelineUrl: string | null;
+	jobName: string | null;
+	jobUrl: string | null;
+	mrIid: number | null;
+	shardIndex: number | null;
+	shardTotal: number | null;
+	groupKey: string | null;
+	startedAt: string;
+	durationMs: number | null;
+	total: number;
+	expected: number;
+	unexpected: number;
+	flaky: number;
+	skipped: number;
+	infraFailure: boolean;
+	infraReason: string | null;
+}
+
+export interface RunDetail extends RunRow {
+	projectId: string;
+	ciProvider: string | null;
+	commitAuthor: string | null;
+	jobId: string | null;
+	mrTargetBranch: string | null;
+	playwrightVersion: string | null;
+	endedAt: string | null;
+	shards: { id: string; shardIndex: number | null; shardTotal: number | null; status: RunStatus; total: number; unexpected: number; flaky: number }[];
+	notable: {
+		testId: string;
+		title: string;
+		file: string;
+		projectName: string;
+		outcome: Outcome;
+		attempts: number;
+		durationMs: number;
+		errorMessage: string | null;
+		fingerprint: string | null;
+		state: HealthState | null;
+	}[];
+}
+
+export interface ErrorCluster {
+	fingerprint: string;
+	occurrences: number;
+	tests: number;
+	lastSeenAt: string;
+	message: string | null;
+	firstSeenAt: string | null;
+	allTimeOccurrences: number | null;
+	topTests: { testId: string; title: string; file: string; projectName: string; occurrences: number }[] | null;
+}
+
+export interface TokenInfo {
+	id: string;
+	label: string;
+	prefix: string;
+	createdAt: string;
+	lastUsedAt: string | null;
+	revokedAt: string | null;
+}
+
+export interface UserInfo {
+	id: string;
+	email: string;
+	role: Role;
+	createdAt: string;
+	lastLoginAt: string | null;
+}
+
+export interface SettingsView {
+	stored: { analysis?: Record<string, unknown>; infraGuard?: Record<string, unknown>; defaultBranch?: string };
+	effective: { analysis: Record<string, number>; infraGuard: Record<string, number>; defaultBranches: string[] };
+	defaults: { analysis: Record<string, number>; infraGuard: Record<string, number>; defaultBranches: string[] };
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import type { Health, HistoryItem, TestDetail } from './types';
+import { verdictWords } from './verdict';
+
+const health = (h: Partial<Health>): Health => ({
+	state: 'healthy',
+	stateSince: '2026-11-20T00:00:00Z',
+	score: 0,
+	scoreLow: 0,
+	scoreHigh: 0,
+	flakeRate: 0,
+	runs: 0,
+	failures: 0,
+	flakyRuns: 0,
+	mixedCommits: 0,
+	impactMinutes: 0,
+	firstDetectedAt: null,
+	lastFlakyAt: null,
+	changePointSha: null,
+	changePointAt: null,
+	analyzedAt: '2026-11-26T00:00:00Z',
+	evidence: {},
+	...h
+});
+
+const test = (h: Health | null, quarantine: TestDetail['quarantine'] = null): TestDetail => ({
+	id: 't',
+	projectId: 'p',
+	title: 'pays',
+	titlePath: ['checkout', 'pays'],
+	file: 'checkout.spec.ts',
+	projectName: 'chromium',
+	tags: [],
+	firstSeenAt: '2026-11-01T00:00:00Z',
+	lastSeenAt: '2026-11-26T00:00:00Z',
+	health: h,
+	quarantine
+});
+
+const run = (commitSha: string, pipelineId: string): HistoryItem =>
+	({ runId: pipelineId, startedAt: '2026-11-26T00:00:00Z', outcome: 'unexpected', commitSha, pipelineId }) as HistoryItem;
+
+describe('the verdict in words', () => {
+	it('says why a test is flaky, with the estimate and its interval', () => {
+		const w = verdictWords(
+			test(health({ state: 'flaky', mixedCommits: 4, score: 0.07, scoreLow: 0.03, scoreHigh: 0.12, evidence: { reasons: ['Passed and failed on the same code.'] } })),
+			[]
+		);
+		expect(w.headline).toBe('flaky: mixed results on 4 commits, estimated 7% (3–12%)');
+		expect(w.details).toEqual(['Passed and failed on the same code.']);
+		expect(verdictWords(test(health({ state: 'flaky', mixedCommits: 1, score: 0.2, scoreLow: 0.1, scoreHigh: 0.3 })), []).headline).toBe(
+			'flaky: mixed results on 1 commit, estimated 20% (10–30%)'
+		);
+	});
+
+	it('names the commit and the first pipeline where a broken test began failing', () => {
+		const sha = 'abc1234567890def';
+		const history = [run(sha, '4712'), run(sha, '4711'), run('0000000fff', '4710')];
+		const w = verdictWords(test(health({ state: 'broken', changePointSha: sha, evidence: { changePoint: { firstBadSha: sha, firstBadAt: '', lastGoodSha: null, lastGoodAt: null, gain: null } } })), history);
+		expect(w.headline).toBe('broken since commit abc12345 — pipeline 4711');
+		expect(verdictWords(test(health({ state: 'broken', changePointSha: sha })), []).headline).toBe('broken since commit abc12345');
+	});
+
+	it('says who quarantined a test and why, and what lies underneath', () => {
+		const w = verdictWords(
+			test(health({ state: 'quarantined', mixedCommits: 2, score: 0.1, scoreLow: 0.05, scoreHigh: 0.2 }), {
+				id: 'q',
+				reason: 'sandbox down',
+				createdBy: 'ops@example.com',
+				createdAt: '2026-11-26T00:00:00Z',
+				expiresAt: '2026-12-10T00:00:00Z'
+			}),
+			[]
+		);
+		expect(w.headline).toBe('quarantined by ops@example.com until 10 Dec 2026: sandbox down');
+		expect(w.details[0]).toBe('Underneath: mixed results on 2 commits, estimated 10% (5–20%).');
+	});
+
+	it('covers fixed, healthy and not yet analysed tests', () => {
+		expect(verdictWords(test(health({ state: 'fixed', evidence: { fixedRule: { cleanRunsSince: 30, requiredRuns: 19, rate: 0.15 } } })), []).headline).toBe(
+			'fixed: 30 clean runs since the last flaky failure (19 needed)'
+		);
+		expect(verdictWords(test(health({ runs: 12 })), []).headline).toBe('healthy: 12 runs analysed, no flaky failure');
+		expect(verdictWords(test(null), []).headline).toMatch(/^not analysed yet/);
+	});
+});

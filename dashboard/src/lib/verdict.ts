@@ -1,0 +1,73 @@
+import { ago, day, pct, pctInterval, plural, sha } from './format';
+import type { HistoryItem, TestDetail } from './types';
+
+export interface VerdictWords {
+	/** One line, e.g. "flaky: mixed results on 4 commits, estimated 7% (3–12%)". */
+	headline: string;
+	/** Supporting facts, strongest first. */
+	details: string[];
+}
+
+/** The pipeline of the earliest run seen on a commit (history is newest first). */
+function firstPipelineOn(history: HistoryItem[], commit: string | null | undefined): string | null {
+	if (!commit) return null;
+	let found: string | null = null;
+	for (const h of history) if (h.commitSha === commit && h.pipelineId) found = h.pipelineId;
+	return found;
+}
+
+function flakyPhrase(t: TestDetail): string {
+	const h = t.health!;
+	const est = h.evidence?.estimate;
+	const estimate = `estimated ${pctInterval(est?.mean ?? h.score, est?.low ?? h.scoreLow, est?.high ?? h.scoreHigh)}`;
+	if (h.mixedCommits > 0) return `mixed results on ${plural(h.mixedCommits, 'commit')}, ${estimate}`;
+	const streaks = h.evidence?.counts?.failureStreaks ?? 0;
+	if (streaks > 1) return `failed in ${streaks} separate streaks with passing commits between, ${estimate}`;
+	return estimate;
+}
+
+/** The analysis verdict in words, with the evidence a person needs to believe it. */
+export function verdictWords(t: TestDetail, history: HistoryItem[]): VerdictWords {
+	const h = t.health;
+	if (!h) return { headline: 'not analysed yet: the verdict appears once a run with this test has been analysed', details: [] };
+	const ev = h.evidence ?? {};
+	const details = [...(ev.reasons ?? [])];
+	let headline: string;
+	switch (h.state) {
+		case 'flaky':
+			headline = `flaky: ${flakyPhrase(t)}`;
+			break;
+		case 'broken': {
+			const commit = ev.changePoint?.firstBadSha ?? h.changePointSha;
+			const pipeline = firstPipelineOn(history, commit);
+			headline = commit
+				? `broken since commit ${sha(commit)}${pipeline ? ` — pipeline ${pipeline}` : ''}`
+				: `broken: failing on every attempt since ${ago(h.stateSince)}`;
+			break;
+		}
+		case 'suspect':
+			headline = `suspect: an unexplained failure ${ago(h.lastFlakyAt ?? h.stateSince)}, not enough evidence yet to call it flaky`;
+			break;
+		case 'fixed': {
+			const rule = ev.fixedRule;
+			headline = rule
+				? `fixed: ${plural(rule.cleanRunsSince, 'clean run')} since the last flaky failure (${rule.requiredRuns} needed)`
+				: `fixed: no flaky failure since ${ago(h.lastFlakyAt ?? h.stateSince)}`;
+			break;
+		}
+		case 'quarantined': {
+			const q = t.quarantine;
+			headline = q
+				? `quarantined by ${q.createdBy}${q.expiresAt ? ` until ${day(q.expiresAt)}` : ''}: ${q.reason}`
+				: 'quarantined';
+			if (h.mixedCommits > 0 || h.score > 0) details.unshift(`Underneath: ${flakyPhrase(t)}.`);
+			break;
+		}
+		default:
+			headline =
+				h.runs > 0
+					? `healthy: ${plural(h.runs, 'run')} analysed${h.flakyRuns > 0 ? `, ${pct(h.flakeRate)} of them needed a retry` : ', no flaky failure'}`
+					: 'healthy';
+	}
+	return { headline, details };
+}

@@ -1,0 +1,61 @@
+import { error, fail, redirect } from '@sveltejs/kit';
+import { call, get } from '$lib/server/api';
+import type { SettingsView, TokenInfo } from '$lib/types';
+import { FIELDS, settingsBody } from './fields';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load = (async (event) => {
+	const { project, user } = await event.parent();
+	if (user.role !== 'admin') error(403, 'Only admins see a project’s tokens and thresholds.');
+	const slug = encodeURIComponent(project.slug);
+	const [tokens, settings] = await Promise.all([
+		get<{ tokens: TokenInfo[] }>(event, `/admin/projects/${slug}/tokens`),
+		get<SettingsView>(event, `/projects/${slug}/settings`)
+	]);
+	return { tokens: tokens.tokens, settings, fields: FIELDS };
+}) satisfies PageServerLoad;
+
+const slugOf = (params: { slug: string }) => encodeURIComponent(params.slug);
+
+export const actions = {
+	createToken: async (event) => {
+		const r = await call<{ token: string }>(event, 'POST', `/admin/projects/${slugOf(event.params)}/rotate-token`);
+		if (!r.ok) return fail(r.status === 403 ? 403 : 400, { action: 'tokens', message: r.message });
+		return { action: 'tokens', secret: r.data.token, done: 'New token created. Older tokens keep working until you revoke them.' };
+	},
+	rotate: async (event) => {
+		const r = await call<{ token: string; revoked: number }>(event, 'POST', `/admin/projects/${slugOf(event.params)}/rotate-token?revokeOthers=true`);
+		if (!r.ok) return fail(r.status === 403 ? 403 : 400, { action: 'tokens', message: r.message });
+		return {
+			action: 'tokens',
+			secret: r.data.token,
+			done: `Token rotated: ${r.data.revoked} older token${r.data.revoked === 1 ? '' : 's'} revoked. Update FLACKYNESS_TOKEN in your CI variables now.`
+		};
+	},
+	revoke: async (event) => {
+		const form = await event.request.formData();
+		const tokenId = String(form.get('tokenId') ?? '');
+		if (!/^[0-9a-f-]{36}$/i.test(tokenId)) return fail(400, { action: 'tokens', message: 'Pick a token to revoke.' });
+		const r = await call(event, 'DELETE', `/admin/projects/${slugOf(event.params)}/tokens/${tokenId}`);
+		if (!r.ok) return fail(r.status === 403 ? 403 : 400, { action: 'tokens', message: r.message });
+		return { action: 'tokens', done: 'Token revoked: CI jobs still using it are refused from now on.' };
+	},
+	thresholds: async (event) => {
+		const form = await event.request.formData();
+		const { body, problem } = settingsBody(form);
+		const values = Object.fromEntries([...form.entries()].map(([k, v]) => [k, String(v)]));
+		if (problem) return fail(400, { action: 'thresholds', message: problem, values });
+		const r = await call<{ queuedJobs: number }>(event, 'PUT', `/projects/${slugOf(event.params)}/settings`, body);
+		if (!r.ok) return fail(400, { action: 'thresholds', message: r.message, values });
+		return { action: 'thresholds', done: 'Thresholds saved. Every test is being analysed again with them.' };
+	},
+	deleteProject: async (event) => {
+		const form = await event.request.formData();
+		if (String(form.get('confirm') ?? '').trim() !== event.params.slug) {
+			return fail(400, { action: 'delete', message: `Type "${event.params.slug}" to confirm.` });
+		}
+		const r = await call(event, 'DELETE', `/admin/projects/${slugOf(event.params)}`);
+		if (!r.ok) return fail(400, { action: 'delete', message: r.message });
+		redirect(303, '/');
+	}
+} satisfies Actions;

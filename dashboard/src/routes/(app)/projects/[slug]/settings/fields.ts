@@ -1,0 +1,47 @@
+/** The thresholds people may tune (server/src/analysis/settings.ts), in words. */
+export interface Field {
+	group: 'analysis' | 'infraGuard';
+	key: string;
+	label: string;
+	help: string;
+	step: string;
+}
+
+export const FIELDS: Field[] = [
+	{ group: 'analysis', key: 'minMixedCommits', label: 'Mixed commits to call a test flaky', help: 'Commits on which the same code both passed and failed.', step: '1' },
+	{ group: 'analysis', key: 'halfLifeDays', label: 'Evidence half-life (days)', help: 'How fast old results stop counting.', step: 'any' },
+	{ group: 'analysis', key: 'credibleMass', label: 'Credible interval', help: 'Probability mass of the score interval, e.g. 0.9.', step: 'any' },
+	{ group: 'analysis', key: 'minIsolatedFailures', label: 'Failure streaks without retries', help: 'Separate failure streaks that make a test flaky without mixed-commit proof.', step: '1' },
+	{ group: 'analysis', key: 'minRunsForRate', label: 'Runs before streaks count', help: 'Evidence runs needed before failure streaks alone may make a test flaky.', step: '1' },
+	{ group: 'analysis', key: 'brokenMinFailRate', label: 'Broken: share of runs failing', help: 'A segment counts as broken when at least this share of its runs failed.', step: 'any' },
+	{ group: 'analysis', key: 'brokenMinStickiness', label: 'Broken: share failing every retry', help: 'And this share of its retried failures failed on every attempt.', step: 'any' },
+	{ group: 'analysis', key: 'minBrokenRuns', label: 'Broken: minimum runs', help: 'And it has at least this many runs.', step: '1' },
+	{ group: 'analysis', key: 'fixedConfidence', label: '"Fixed" confidence', help: 'Confidence the clean-run rule demands before a flaky test counts as fixed.', step: 'any' },
+	{ group: 'analysis', key: 'suspectDays', label: 'Suspect for (days)', help: 'A lone unexplained failure keeps a test suspect this long.', step: 'any' },
+	{ group: 'analysis', key: 'impactWindowDays', label: 'Impact window (days)', help: 'Window for runs per day in the CI-time estimate.', step: 'any' },
+	{ group: 'infraGuard', key: 'minResults', label: 'Infra guard: minimum results', help: 'Jobs with fewer results are never judged by share.', step: '1' },
+	{ group: 'infraGuard', key: 'failureShare', label: 'Infra guard: failing share', help: 'Share of first attempts failing that marks a job as an infrastructure failure.', step: 'any' },
+	{ group: 'infraGuard', key: 'clusterMinFailures', label: 'Infra guard: one error, at least', help: 'A single error shared by at least this many failed results…', step: '1' },
+	{ group: 'infraGuard', key: 'clusterConcentration', label: 'Infra guard: one error, share of failures', help: '…covering at least this share of the failures…', step: 'any' },
+	{ group: 'infraGuard', key: 'clusterShare', label: 'Infra guard: one error, share of results', help: '…and this share of all results also marks the job.', step: 'any' }
+];
+
+export const fieldName = (f: Field) => `${f.group}.${f.key}`;
+
+/** The form's non-empty fields as the settings API's body; empty means "the default". */
+export function settingsBody(form: FormData): { body: Record<string, unknown>; problem: string | null } {
+	const analysis: Record<string, number> = {};
+	const infraGuard: Record<string, number> = {};
+	for (const f of FIELDS) {
+		const raw = String(form.get(fieldName(f)) ?? '').trim();
+		if (raw === '') continue;
+		const n = Number(raw.replace(',', '.'));
+		if (!Number.isFinite(n)) return { body: {}, problem: `${f.label}: "${raw}" is not a number` };
+		(f.group === 'analysis' ? analysis : infraGuard)[f.key] = n;
+	}
+	const defaultBranch = String(form.get('defaultBranch') ?? '').trim();
+	return {
+		body: { analysis, infraGuard, ...(defaultBranch ? { defaultBranch } : {}) },
+		problem: null
+	};
+}

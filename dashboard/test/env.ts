@@ -1,0 +1,1 @@
+export const env = process.env as Record<string, string | undefined>;
