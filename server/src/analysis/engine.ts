@@ -27,6 +27,8 @@ import type {
 
 const DAY_MS = 86_400_000;
 const NUMERIC_ID = /^\d{1,15}$/;
+/** Segments kept in the evidence (the newest): bounds the JSON of a long, restless history. */
+const MAX_SEGMENTS = 50;
 /** Newest default-branch commits that must all have failed in infrastructure-flagged jobs before the test is called broken anyway. */
 const INFRA_STREAK_COMMITS = 3;
 
@@ -465,7 +467,7 @@ export function analyzeTest(
 	}
 
 	const pastBroken = segments.filter((seg, i) => seg.kind === 'broken' && !(tipBroken && i === lastIdx));
-	for (const seg of pastBroken) {
+	for (const seg of pastBroken.slice(-3)) {
 		const next = segments[segments.indexOf(seg) + 1];
 		reasons.push(
 			`Was broken from ${short(seg.firstSha)} (${seg.firstAt.slice(0, 10)})` +
@@ -546,7 +548,7 @@ export function analyzeTest(
 			},
 			mixedCommits: mixed.slice(0, s.evidenceLimit).map(({ detectedT: _detectedT, ...m }) => m),
 			mixedCommitsTotal: mixed.length,
-			segments,
+			segments: segments.slice(-MAX_SEGMENTS),
 			changePoint,
 			fixedRule,
 			infra: infraRuns

@@ -114,7 +114,7 @@ export interface VerdictEvidence {
 	/** Most recent first, capped. */
 	mixedCommits: MixedCommitEvidence[];
 	mixedCommitsTotal: number;
-	/** Default-branch history segments, oldest first. */
+	/** Default-branch history segments, oldest first (the newest 50). */
 	segments: SegmentEvidence[];
 	/** For a broken test: where the failing segment begins (commit range lastGood..firstBad]. */
 	changePoint: {
