@@ -72,6 +72,7 @@ export const envSchema = z.object({
 	RATE_LIMIT_READS: positiveInt.default(100),
 	RATE_LIMIT_ADMIN: positiveInt.default(20),
 	RATE_LIMIT_LOGIN: positiveInt.default(10),
+	RETENTION_DAYS: positiveInt.max(36500).default(180),
 	ANALYSIS_WORKER: bool.default(true),
 	ANALYSIS_POLL_MS: positiveInt.default(500),
 	SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),

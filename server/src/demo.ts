@@ -18,7 +18,11 @@ export interface DemoResult {
  * requests and manual retries — through the same parser and storage as real uploads, then
  * analyses it once.
  */
-export async function seedDemo(pool: pg.Pool, projectId: string, opts: { days?: number; files?: number; seed?: number } = {}): Promise<DemoResult> {
+export async function seedDemo(
+	pool: pg.Pool,
+	projectId: string,
+	opts: { days?: number; files?: number; seed?: number; signal?: AbortSignal } = {}
+): Promise<DemoResult> {
 	const started = performance.now();
 	const days = opts.days ?? 14;
 	const sim = simulate({ seed: opts.seed ?? 2026, days, files: opts.files ?? 10, start: new Date(Date.now() - days * 86_400_000) });
@@ -40,19 +44,20 @@ export async function seedDemo(pool: pg.Pool, projectId: string, opts: { days?: 
 				});
 				if (!run.created) continue;
 				await storeResults(client, projectId, run.id, parsed.results);
-				await completeRun(client, run.id, { status: parsed.status, durationMs: parsed.durationMs });
+				await completeRun(client, run.id, { status: parsed.status, durationMs: parsed.durationMs, enqueue: false });
 				runs++;
 				results += parsed.results.length;
 			}
 			batch = [];
 		});
 	for (const upload of sim.uploads()) {
+		// A shutdown stops the loading between two transactions; what was loaded stays.
+		opts.signal?.throwIfAborted();
 		batch.push(upload);
-		if (batch.length >= 50) await flush();
+		if (batch.length >= 10) await flush();
 	}
 	if (batch.length) await flush();
 	// One analysis of the whole history instead of one per run.
-	await pool.query(`DELETE FROM analysis_jobs WHERE project_id = $1`, [projectId]);
 	const r = await recompute(pool, projectId);
 	return { runs, results, tests: r.tests, ms: performance.now() - started };
 }

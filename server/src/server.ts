@@ -116,6 +116,8 @@ async function main() {
 	}
 
 	let closing = false;
+	const demoLoading = new AbortController();
+	let demoDone: Promise<unknown> = Promise.resolve();
 	// Keep-alive connections that finish a request during shutdown must not hold it open.
 	server.addHook('onSend', async (_request, reply) => {
 		if (closing) reply.header('connection', 'close');
@@ -131,6 +133,8 @@ async function main() {
 		timer.unref();
 		try {
 			await server.close();
+			demoLoading.abort();
+			await demoDone;
 			await closeDb();
 			server.log.info('shutdown complete');
 			process.exit(0);
@@ -158,12 +162,14 @@ async function main() {
 	if (boot.demoProject) {
 		const demo = boot.demoProject;
 		process.stdout.write('flackyness: loading a simulated CI history into the demo project…\n');
-		seedDemo(db.pool, demo.id).then(
+		demoDone = seedDemo(db.pool, demo.id, { signal: demoLoading.signal }).then(
 			(r) =>
 				process.stdout.write(
 					`flackyness: demo project ready: ${r.runs} runs, ${r.results} results, ${r.tests} tests analysed (${(r.ms / 1000).toFixed(1)} s). Open ${url}\n`
 				),
-			(err: unknown) => server.log.warn({ err: (err as Error).message }, 'loading the demo history failed')
+			(err: unknown) => {
+				if (!demoLoading.signal.aborted) server.log.warn({ err: (err as Error).message }, 'loading the demo history failed');
+			}
 		);
 	}
 }

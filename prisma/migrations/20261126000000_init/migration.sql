@@ -120,8 +120,12 @@ CREATE TABLE "test_results" (
     "annotations" JSONB,
     "created_at" TIMESTAMPTZ(6) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
-    CONSTRAINT "test_results_pkey" PRIMARY KEY ("id")
-);
+    CONSTRAINT "test_results_pkey" PRIMARY KEY ("id","started_at")
+) PARTITION BY RANGE ("started_at");
+
+-- Rows outside every monthly partition (old reports, clocks far off) land here; the server
+-- creates monthly partitions ahead of time (server/src/db/partitions.ts).
+CREATE TABLE "test_results_default" PARTITION OF "test_results" DEFAULT;
 
 -- CreateTable
 CREATE TABLE "error_clusters" (
@@ -250,7 +254,7 @@ CREATE INDEX "test_results_project_id_error_fingerprint_idx" ON "test_results"("
 CREATE INDEX "test_results_started_at_idx" ON "test_results" USING BRIN ("started_at" timestamptz_minmax_ops);
 
 -- CreateIndex
-CREATE UNIQUE INDEX "test_results_run_id_test_id_key" ON "test_results"("run_id", "test_id");
+CREATE UNIQUE INDEX "test_results_run_id_test_id_started_at_key" ON "test_results"("run_id", "test_id", "started_at");
 
 -- CreateIndex
 CREATE INDEX "error_clusters_project_id_occurrences_idx" ON "error_clusters"("project_id", "occurrences" DESC);

@@ -236,7 +236,7 @@ export async function storeResults(
 		   $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
 		   AS r(test_id, outcome, expected_status, status, attempts, failed_attempts, duration_ms, started_at,
 		   error_message, error_stack, error_location, error_fingerprint, annotations)
-		 ON CONFLICT (run_id, test_id) DO NOTHING
+		 ON CONFLICT (run_id, test_id, started_at) DO NOTHING
 		 RETURNING test_id`,
 		[
 			projectId,
@@ -309,7 +309,7 @@ async function upsertErrorClusters(client: pg.ClientBase, projectId: string, fre
 export async function completeRun(
 	client: pg.ClientBase,
 	runId: string,
-	done: { status: RunStatus | 'incomplete'; durationMs?: number | undefined }
+	done: { status: RunStatus | 'incomplete'; durationMs?: number | undefined; enqueue?: boolean }
 ): Promise<void> {
 	await client.query(
 		`UPDATE runs SET status = $2::run_status, ended_at = COALESCE(ended_at, now()),
@@ -318,7 +318,7 @@ export async function completeRun(
 		 WHERE id = $1`,
 		[runId, done.status, done.durationMs === undefined ? null : Math.min(Math.round(done.durationMs), 2_147_483_647)]
 	);
-	await enqueueRunAnalysis(client, runId);
+	if (done.enqueue !== false) await enqueueRunAnalysis(client, runId);
 }
 
 /** One job per finished run; the worker expands it to the tests the run touched. */

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
+import { applyRetention, ensurePartitions } from '../db/partitions.js';
 import { closeStaleRuns } from '../ingest/store.js';
 import { releaseExpiredQuarantines } from '../repositories/quarantine.js';
 
@@ -9,19 +10,30 @@ import { releaseExpiredQuarantines } from '../repositories/quarantine.js';
  * quarantine is handled once.
  */
 export default fp(
-	async function runSweeper(app: FastifyInstance, opts: { timeoutMinutes: number; intervalMs?: number }) {
+	async function runSweeper(app: FastifyInstance, opts: { timeoutMinutes: number; retentionDays: number; intervalMs?: number }) {
 		let timer: NodeJS.Timeout | undefined;
+		let lastHousekeeping = 0;
+		/** Partitions ahead and retention: at start, then about every hour. */
+		const housekeeping = async () => {
+			lastHousekeeping = Date.now();
+			const created = await ensurePartitions(app.db.pool, { monthsBack: 1 });
+			if (created.length) app.log.info({ event: 'partitions.created', partitions: created }, 'created monthly partitions');
+			const r = await applyRetention(app.db.pool, opts.retentionDays);
+			if (r.dropped.length || r.deletedFromDefault) app.log.info({ event: 'retention.applied', ...r }, 'dropped results past retention');
+		};
 		const sweep = async () => {
 			try {
 				const closed = await closeStaleRuns(app.db.pool, opts.timeoutMinutes);
 				if (closed.length) app.log.info({ event: 'runs.closed_incomplete', runs: closed }, 'closed runs that went quiet');
 				const released = await releaseExpiredQuarantines(app.db.pool);
 				if (released) app.log.info({ event: 'quarantine.expired', count: released }, 'released expired quarantines');
+				if (Date.now() - lastHousekeeping > 3_600_000) await housekeeping();
 			} catch (err) {
 				app.log.warn({ err: (err as Error).message }, 'sweeping stale runs failed; will retry');
 			}
 		};
 		app.addHook('onReady', async () => {
+			await housekeeping();
 			timer = setInterval(() => void sweep(), opts.intervalMs ?? 60_000);
 			timer.unref();
 		});
