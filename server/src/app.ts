@@ -9,6 +9,7 @@ import { HttpError } from './lib/http-errors.js';
 import { sessionSecret } from './bootstrap.js';
 import analysisWorker from './plugins/analysis-worker.js';
 import errors from './plugins/errors.js';
+import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
 import rateLimit from './plugins/rate-limit.js';
 import runSweeper from './plugins/run-sweeper.js';
@@ -84,6 +85,7 @@ async function app(instance: FastifyInstance, opts: AppOptions) {
 	instance.decorate('config', opts.config);
 
 	await instance.register(errors);
+	await instance.register(metrics);
 	await instance.register(security, { corsOrigins: opts.config.CORS_ORIGINS });
 	await instance.register(rateLimit);
 	const secret = opts.sessionSecret ?? (await sessionSecret(opts.config));

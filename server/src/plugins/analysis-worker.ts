@@ -19,12 +19,17 @@ export default fp(
 					const started = performance.now();
 					const s = await processAnalysisJobs(app.db.pool, 20);
 					if (s.jobs === 0 || stopped) break;
+					app.metrics.analysisDuration.observe((performance.now() - started) / 1000);
+					app.metrics.analysisJobs.inc({ outcome: 'done' }, s.jobs);
+					app.metrics.testsAnalysed.inc({ path: 'full' }, s.analysed);
+					app.metrics.testsAnalysed.inc({ path: 'fast' }, s.fastPath);
 					app.log.info(
 						{ event: 'analysis.batch', ...s, ms: Math.round(performance.now() - started) },
 						'analysed tests touched by finished runs'
 					);
 				}
 			} catch (err) {
+				app.metrics.analysisJobs.inc({ outcome: 'failed' });
 				app.log.warn({ err: (err as Error).message }, 'analysis batch failed; its jobs will be retried');
 			}
 		};

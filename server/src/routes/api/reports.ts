@@ -210,6 +210,9 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 				return { runId: run.id, created: true };
 			});
 			const run = await findRun(app.db.pool, runId);
+			app.metrics.runsIngested.inc({ source: 'json_upload', created: String(created) });
+			if (created) app.metrics.resultsIngested.inc({ source: 'json_upload' }, run?.total ?? 0);
+			app.metrics.bytesIngested.inc({ encoding: String(request.headers['content-encoding'] ?? 'identity') === 'identity' ? 'identity' : 'gzip' }, Number(request.headers['content-length'] ?? bytes.length));
 			request.log.info({ event: 'report.ingested', runId, created, results: run?.total }, 'report ingested');
 			return reply.code(created ? 201 : 200).send(receiptOf(run!, created, publicUrl(app.config)));
 		}

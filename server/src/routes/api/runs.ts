@@ -45,6 +45,7 @@ const runs: FastifyPluginAsyncZod = async (app) => {
 				openRun(client, { projectId: principal.projectId, identity, source: 'reporter', ci, playwrightVersion, startedAt })
 			);
 			const run = await findRun(app.db.pool, opened.id);
+			app.metrics.runsIngested.inc({ source: 'reporter', created: String(opened.created) });
 			request.log.info({ event: 'run.opened', runId: opened.id, created: opened.created }, 'run opened');
 			return reply.code(opened.created ? 201 : 200).send(receiptOf(run!, opened.created, publicUrl(app.config)));
 		}
@@ -73,6 +74,8 @@ const runs: FastifyPluginAsyncZod = async (app) => {
 				if (run.status !== 'running') await enqueueTestAnalysis(client, principal.projectId, batch.testIds);
 				return batch;
 			});
+			app.metrics.resultsIngested.inc({ source: 'reporter' }, stored.accepted);
+			request.log.info({ event: 'results.stored', runId: run.id, accepted: stored.accepted, duplicates: stored.duplicates }, 'results stored');
 			return { accepted: stored.accepted, duplicates: stored.duplicates };
 		}
 	);
