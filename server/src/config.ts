@@ -43,6 +43,11 @@ export const envSchema = z.object({
 	DATA_DIR: z.string().min(1).default('./.flackyness'),
 	EMBEDDED_DB_PORT: port.default(54329),
 	DB_POOL_SIZE: positiveInt.max(100).default(10),
+	/** Shared rate-limit counters for several instances; in memory when unset. */
+	REDIS_URL: z
+		.string()
+		.refine((s) => /^rediss?:\/\//.test(s), 'must be a redis:// or rediss:// URL')
+		.optional(),
 	LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 	ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
 	/** First dashboard admin, created when there is no user yet. */

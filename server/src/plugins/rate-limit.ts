@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fp from 'fastify-plugin';
 import rateLimit from '@fastify/rate-limit';
+import { Redis } from 'ioredis';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 
@@ -37,8 +38,17 @@ declare module 'fastify' {
 export default fp(
 	async function limits(app: FastifyInstance) {
 		app.decorate('limits', routeLimits(app.config));
+		const redis = app.config.REDIS_URL ? connectRedis(app, app.config.REDIS_URL) : undefined;
 		await app.register(rateLimit, {
 			global: false,
+			...(redis
+				? {
+						redis,
+						nameSpace: 'flackyness-rl:',
+						// Redis down: requests are served without limits rather than refused (logged below).
+						skipOnError: true
+					}
+				: {}),
 			errorResponseBuilder: (_request, context) => ({
 				statusCode: 429,
 				error: 'Too Many Requests',
@@ -48,3 +58,34 @@ export default fp(
 	},
 	{ name: 'rate-limit' }
 );
+
+/**
+ * One Redis connection for the rate-limit counters. It never queues commands while disconnected
+ * and gives up on a command quickly, so an unreachable Redis costs a request milliseconds, not
+ * seconds; the limits then stop applying until it is back (skipOnError), which is logged once per
+ * outage.
+ */
+function connectRedis(app: FastifyInstance, url: string): Redis {
+	const redis = new Redis(url, {
+		enableOfflineQueue: false,
+		maxRetriesPerRequest: 0,
+		connectTimeout: 1000,
+		commandTimeout: 500,
+		lazyConnect: false,
+		retryStrategy: (times) => Math.min(times * 200, 2000)
+	});
+	let down = false;
+	redis.on('error', (err) => {
+		if (down) return;
+		down = true;
+		app.log.warn({ event: 'ratelimit.redis_down', err: err.message }, 'Redis is unreachable: rate limits are not enforced until it is back');
+	});
+	redis.on('ready', () => {
+		if (down) app.log.info({ event: 'ratelimit.redis_up' }, 'Redis is back: rate limits are enforced again');
+		down = false;
+	});
+	app.addHook('onClose', async () => {
+		redis.disconnect();
+	});
+	return redis;
+}
