@@ -11,6 +11,7 @@ import { seedDemo } from './demo.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded.js';
 import { MigrationError, migrate } from './db/migrate.js';
 import { VERSION } from './version.js';
+import { requestSerializer } from './lib/log-safety.js';
 
 type NodeHandler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 
@@ -85,7 +86,8 @@ async function main() {
 			redact: {
 				paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
 				censor: '[redacted]'
-			}
+			},
+			serializers: { req: requestSerializer }
 		},
 		bodyLimit: config.BODY_LIMIT,
 		trustProxy: config.TRUST_PROXY,

@@ -52,6 +52,11 @@ export default fp(
 				for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
 			}
 			const status = err.statusCode ?? 500;
+			if (status === 401 || status === 403) {
+				request.log.warn({ event: 'auth.failed', status, reason: err.message, route: request.routeOptions.url }, 'authentication failed');
+			} else if (status === 429) {
+				request.log.warn({ event: 'ratelimit.hit', route: request.routeOptions.url }, 'rate limit hit');
+			}
 			if (status >= 400 && status < 500 && !isResponseSerializationError(err)) {
 				return reply.code(status).send({
 					statusCode: status,
