@@ -3,8 +3,8 @@ const TOKEN_LIKE = /flk_[ap]_[A-Za-z0-9_-]+|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[
 
 /** A URL fit for a log line: values of credential-like query parameters and token-shaped text masked. */
 export function safeUrl(url: string): string {
-	const q = url.indexOf('?');
 	const masked = url.replace(TOKEN_LIKE, '[redacted]');
+	const q = masked.indexOf('?');
 	if (q === -1) return masked;
 	const path = masked.slice(0, q);
 	const params = new URLSearchParams(masked.slice(q + 1));
