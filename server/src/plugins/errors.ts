@@ -65,6 +65,15 @@ export default fp(
 					requestId: request.id
 				});
 			}
+			// A unique index lost a race that the query's own check could not see.
+			if ((err as { code?: string }).code === '23505') {
+				return reply.code(409).send({
+					statusCode: 409,
+					error: 'Conflict',
+					message: 'That conflicts with a record created at the same moment; retry.',
+					requestId: request.id
+				});
+			}
 			if (isDatabaseUnavailable(err)) {
 				request.log.warn({ err: { message: err.message, code: err.code } }, 'database unavailable');
 				reply.header('Retry-After', '5');

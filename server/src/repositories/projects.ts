@@ -56,6 +56,17 @@ export async function createProject(
 	return { project, token: t.token, tokenPrefix: t.prefix };
 }
 
+/** Renames a project; null when the new slug is taken. */
+export async function renameProject(db: pg.Pool, id: string, change: { name?: string | undefined; slug?: string | undefined }): Promise<ProjectRow | null> {
+	const { rows } = await db.query<ProjectRow>(
+		`UPDATE projects SET name = COALESCE($2, name), slug = COALESCE($3, slug), updated_at = now()
+		 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM projects o WHERE o.slug = $3 AND o.id <> $1)
+		 RETURNING id, slug, name, is_demo AS "isDemo", created_at AS "createdAt"`,
+		[id, change.name ?? null, change.slug ?? null]
+	);
+	return rows[0] ?? null;
+}
+
 export async function addToken(client: pg.ClientBase | pg.Pool, projectId: string, label: string) {
 	const t = generateToken('project');
 	const { rows } = await client.query<{ id: string }>(

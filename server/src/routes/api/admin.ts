@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { errorBodySchema } from 'flackyness-reporter/protocol';
+import { listPartitions } from '../../db/partitions.js';
 import { transaction } from '../../ingest/store.js';
 import { HttpError } from '../../lib/http-errors.js';
 import {
@@ -10,6 +11,7 @@ import {
 	findProject,
 	listProjects,
 	listTokens,
+	renameProject,
 	revokeToken,
 	systemHealth
 } from '../../repositories/projects.js';
@@ -92,6 +94,31 @@ const admin: FastifyPluginAsyncZod = async (app) => {
 			}
 		},
 		async () => ({ projects: await listProjects(app.db.pool) })
+	);
+
+	app.patch(
+		'/api/v1/admin/projects/:id',
+		{
+			...common,
+			schema: {
+				summary: 'Rename a project (its name, or its slug)',
+				tags: ['admin'],
+				security: [{ bearer: [] }],
+				params: projectParams,
+				body: z
+					.object({ name: z.string().trim().min(1).max(200).optional(), slug: slugSchema.optional() })
+					.strict()
+					.refine((b) => b.name !== undefined || b.slug !== undefined, 'give a new name or slug'),
+				response: { 200: z.object({ project: projectSchema }), '4xx': errorBodySchema }
+			}
+		},
+		async (request) => {
+			const p = await projectOr404(request.params.id);
+			const renamed = await renameProject(app.db.pool, p.id, request.body);
+			if (!renamed) throw new HttpError(409, `A project with slug "${request.body.slug}" exists already.`);
+			request.log.info({ event: 'project.renamed', projectId: p.id }, 'project renamed');
+			return { project: renamed };
+		}
 	);
 
 	app.get(
@@ -228,12 +255,18 @@ const admin: FastifyPluginAsyncZod = async (app) => {
 						databaseBytes: z.number(),
 						tables: z.array(z.object({ table: z.string(), rows: z.number(), bytes: z.number() })),
 						analysisQueue: z.object({ pending: z.number(), oldestEnqueuedAt: z.date().nullable() }),
-						runningRuns: z.number()
+						runningRuns: z.number(),
+						partitions: z.array(z.object({ name: z.string(), from: z.string().nullable(), to: z.string().nullable(), rows: z.number(), bytes: z.number() })),
+						retentionDays: z.number()
 					})
 				}
 			}
 		},
-		async () => systemHealth(app.db.pool)
+		async () => ({
+			...(await systemHealth(app.db.pool)),
+			partitions: await listPartitions(app.db.pool),
+			retentionDays: app.config.RETENTION_DAYS
+		})
 	);
 };
 
