@@ -145,6 +145,7 @@ interface Tally {
 	regressionsLocatable: number;
 	regressionsExact: number;
 	regressionsExactAll: number;
+	regressionsInRange: number;
 	outageVictims: number;
 	outageVictimsFlaky: number;
 	branchBroken: number;
@@ -172,6 +173,7 @@ const newTally = (): Tally => ({
 	regressionsLocatable: 0,
 	regressionsExact: 0,
 	regressionsExactAll: 0,
+	regressionsInRange: 0,
 	outageVictims: 0,
 	outageVictimsFlaky: 0,
 	branchBroken: 0,
@@ -204,6 +206,7 @@ function scoreSeed(
 	const outageJobs = new Set(truth.outages.map((o) => o.jobId));
 	const victims = new Set(truth.outages.flatMap((o) => o.victims));
 	const commitTime = new Map(truth.commits.map((c) => [c.sha, Date.parse(c.at)]));
+	const commitIndex = new Map(truth.commits.map((c, i) => [c.sha, i]));
 	const context = { now: data.end, infraFingerprints: useInfraFingerprints ? data.infraFingerprints : undefined };
 	const engine = (h: readonly RunObservation[]) => analyzeTest(h, settings, context);
 
@@ -277,6 +280,13 @@ function scoreSeed(
 					(o) => o.isDefaultBranch && failedRun(o) && !outageJobs.has(o.jobId) && o.at.getTime() >= start && o.at.getTime() < end + 3_600_000
 				).length;
 				if (located) tally.regressionsExactAll++;
+				// The reported range (last passing commit, first failing commit] holds the true start.
+				const idx = (sha: string | null | undefined) => (sha ? (commitIndex.get(sha) ?? -1) : -1);
+				const startIdx = idx(reg.startSha);
+				const inRange = v.evidence.segments.some(
+					(seg, i, all) => seg.kind === 'broken' && idx(all[i - 1]?.lastSha) < startIdx && startIdx <= idx(seg.firstSha)
+				);
+				if (inRange) tally.regressionsInRange++;
 				if (failing >= 2) {
 					tally.regressionsLocatable++;
 					if (located) tally.regressionsExact++;
@@ -372,7 +382,7 @@ function printReport(seeds: number[], tallies: Map<string, Tally>, extra: string
 	}
 	lines.push(...table(header, rows));
 	lines.push('');
-	const header2 = ['detector', 'regr->flaky', 'ongoing->broken', 'start exact', 'exact(all)', 'outage victims->flaky', 'branch-broken->flaky', 'stable->flaky', 'stable->suspect', 'fixed-flaky: fixed/flaky', 'median runs to detect'];
+	const header2 = ['detector', 'regr->flaky', 'ongoing->broken', 'start exact', 'exact(all)', 'in range(all)', 'outage victims->flaky', 'branch-broken->flaky', 'stable->flaky', 'stable->suspect', 'fixed-flaky: fixed/flaky', 'median runs to detect'];
 	const rows2: string[][] = [];
 	for (const [name, t] of tallies) {
 		const engine = name === 'engine';
@@ -382,6 +392,7 @@ function printReport(seeds: number[], tallies: Map<string, Tally>, extra: string
 			engine ? `${t.regressionsOngoingBroken}/${t.regressionsOngoing} ${pct(t.regressionsOngoingBroken, t.regressionsOngoing)}` : '-',
 			engine ? `${t.regressionsExact}/${t.regressionsLocatable} ${pct(t.regressionsExact, t.regressionsLocatable)}` : '-',
 			engine ? `${t.regressionsExactAll}/${t.regressions} ${pct(t.regressionsExactAll, t.regressions)}` : '-',
+			engine ? `${t.regressionsInRange}/${t.regressions} ${pct(t.regressionsInRange, t.regressions)}` : '-',
 			`${t.outageVictimsFlaky}/${t.outageVictims} ${pct(t.outageVictimsFlaky, t.outageVictims)}`,
 			`${t.branchBrokenFlaky}/${t.branchBroken}`,
 			`${t.stableFlaky}/${t.stable} ${pct(t.stableFlaky, t.stable)}`,
@@ -393,7 +404,8 @@ function printReport(seeds: number[], tallies: Map<string, Tally>, extra: string
 	lines.push(...table(header2, rows2));
 	lines.push('');
 	lines.push('start exact: broken segment (or change point) begins at the true first bad commit, over regressions with at least two');
-	lines.push('failing default-branch runs; exact(all) over every regression. fixed-flaky: called fixed / called flaky / total.');
+	lines.push('failing default-branch runs; exact(all) over every regression; in range: the true start lies in the reported');
+	lines.push('(last passing, first failing] commit range. fixed-flaky: called fixed / called flaky / total.');
 	console.log(lines.join('\n'));
 }
 

@@ -328,12 +328,17 @@ export function analyzeTest(
 	streakTimes.push(...isolatedShas.values());
 	streakTimes.sort((a, b) => a - b);
 
-	// 4. The estimate.
-	const post = posterior(evidence, s, now, halfLifeMs);
+	// 4. The estimate. Feature-branch data is censored (a commit that only ever failed is left out,
+	// its passes are not), so rates and clean streaks come from the default branch when it has
+	// enough runs; feature branches still count through their mixed commits above.
+	const defaultEvidence = evidence.filter((r) => r.obs.isDefaultBranch);
+	const rateRuns = defaultEvidence.length >= s.minRunsForRate ? defaultEvidence : evidence;
+	const post = posterior(rateRuns, s, now, halfLifeMs);
 	const score = post.alpha / (post.alpha + post.beta);
 	const interval = betaInterval(post.alpha, post.beta, s.credibleMass);
 	const evidenceFailures = evidence.filter((r) => r.failed);
-	const flakeRate = evidence.length === 0 ? 0 : evidenceFailures.length / evidence.length;
+	const rateFailures = rateRuns.filter((r) => r.failed).length;
+	const flakeRate = rateRuns.length === 0 ? 0 : rateFailures / rateRuns.length;
 	const lastFlakyT = evidenceFailures.length > 0 ? evidenceFailures[evidenceFailures.length - 1]!.t : null;
 
 	// 5. The state.
@@ -407,10 +412,10 @@ export function analyzeTest(
 		// The fixed rule at the rate seen over the whole history, clean streak included: a streak is
 		// evidence of a fix only when it is long for that rate. The rate seen before the streak alone
 		// is inflated when a rare flake happened to strike early, and would "fix" it by chance.
-		const overall = posterior(evidence, s, now, Number.POSITIVE_INFINITY);
+		const overall = posterior(rateRuns, s, now, Number.POSITIVE_INFINITY);
 		const rate = overall.alpha / (overall.alpha + overall.beta);
 		const requiredRuns = Math.ceil(Math.log(1 - s.fixedConfidence) / Math.log(1 - rate));
-		const cleanRunsSince = evidence.filter((r) => r.t > lastFlakyT!).length;
+		const cleanRunsSince = rateRuns.filter((r) => r.t > lastFlakyT!).length;
 		fixedRule = { cleanRunsSince, requiredRuns, rate };
 		state = cleanRunsSince >= requiredRuns ? 'fixed' : 'flaky';
 		if (mixed.length > 0) {
@@ -432,7 +437,7 @@ export function analyzeTest(
 		}
 		reasons.push(
 			`Estimated failure probability ${pct(score)} per attempt (${Math.round(s.credibleMass * 100)}% interval ` +
-				`${pct(interval.low)}–${pct(interval.high)}); ${evidenceFailures.length} of ${plural(evidence.length, 'run')} had a failed attempt.`
+				`${pct(interval.low)}–${pct(interval.high)}); ${rateFailures} of ${plural(rateRuns.length, rateRuns === defaultEvidence ? 'default-branch run' : 'run')} had a failed attempt.`
 		);
 		if (state === 'fixed') {
 			reasons.unshift(

@@ -91,7 +91,10 @@ export interface VerdictEvidence {
 		/** Time-decayed pseudo-counts behind the posterior (prior included). */
 		alpha: number;
 		beta: number;
-		/** Undecayed counts over the runs used as flakiness evidence. */
+		/**
+		 * Undecayed counts over the runs behind the estimate: the default-branch evidence runs when
+		 * there are enough of them (feature-branch failures are censored), else all evidence runs.
+		 */
 		attempts: number;
 		failedAttempts: number;
 	};
@@ -140,7 +143,7 @@ export interface Verdict {
 	score: number;
 	scoreLow: number;
 	scoreHigh: number;
-	/** Observed share of evidence runs with a failed attempt (flaky component only). */
+	/** Observed share of runs with a failed attempt, over the runs behind the estimate (flaky component only). */
 	flakeRate: number;
 	runs: number;
 	failures: number;

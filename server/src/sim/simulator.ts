@@ -84,6 +84,8 @@ interface Spec {
 	flakyFrom: number;
 	flakyUntil: number | null;
 	flakyError: SimError;
+	/** How much a flaky failure raises the chance that the retry fails too (0: independent). */
+	retryCorrelation: number;
 	regression: Regression | null;
 	/** An MR commit range on which this test fails deterministically. */
 	branchBreak: { mr: number; from: number; to: number } | null;
@@ -388,7 +390,13 @@ export function simulate(options: SimOptions): Simulation {
 								: { kind: 'conn-refused', path: spec.path };
 						victim = true;
 					} else if (broken) failure = broken;
-					else if (rate > 0 && rng.chance(rate)) failure = spec.flakyError;
+					else if (rate > 0) {
+						// Retries on the same machine share some of its state: after a flaky failure
+						// the next attempt fails more often than the base rate.
+						const previousFlaked = a > 0 && attempts[a - 1]!.error === spec.flakyError;
+						const p = previousFlaked ? rate + spec.retryCorrelation * (1 - rate) : rate;
+						if (rng.chance(p)) failure = spec.flakyError;
+					}
 					const rec = attemptRecord(rng, spec, failure);
 					attempts.push(rec);
 					if (rec.status === spec.expectedStatus) break;
@@ -823,6 +831,7 @@ function buildSpecs(rng: Rng, filesOption: number | undefined, commitCount: numb
 				flakyFrom: 0,
 				flakyUntil: null,
 				flakyError: { kind: 'test-timeout' },
+				retryCorrelation: 0,
 				regression: null,
 				branchBreak: null,
 				locator,
@@ -860,6 +869,7 @@ function buildSpecs(rng: Rng, filesOption: number | undefined, commitCount: numb
 					scope === 'all' ? rate : scope === 'one' ? (p === only ? rate : 0) : Math.min(0.8, rate * rng.logUniform(0.3, 3));
 			}
 			if (rng.chance(0.15)) spec.flakyFrom = lateIndex();
+			if (rng.chance(0.5)) spec.retryCorrelation = rng.uniform(0, 0.5);
 		} else if (roll < 0.155) {
 			spec.klass = 'flaky-fixed';
 			const rate = Math.max(0.02, drawFlakeRate(rng));
