@@ -21,6 +21,10 @@ export function createDatabase(opts: { url: string; embedded: boolean; poolSize:
 	});
 	// An idle client losing its connection (e.g. PostgreSQL restarting) must not crash the process.
 	pool.on('error', () => undefined);
+	// Nor may a checked-out one (a transaction from pool.connect()): pg-pool listens for errors only
+	// on idle clients and inside pool.query, and an 'error' event nobody listens to kills the process.
+	// The error still fails the client's queries, and the pool drops the broken client on release.
+	pool.on('connect', (client) => client.on('error', () => undefined));
 	const adapter = new PrismaPg(pool);
 	const prisma = new PrismaClient({ adapter });
 	return {
