@@ -206,20 +206,38 @@ export async function analyseTests(db: pg.Pool | pg.ClientBase, projectId: strin
 }
 
 /**
- * The tests a finished run touched that need a full analysis. A test that was healthy and passed
- * again stays healthy whatever its history says, so it only gets its counters bumped: that is most
- * of a run, and what keeps the analysis after a 10k-test run within a second or two.
+ * The tests a finished run touched that need a full analysis. Most of a run cannot change a
+ * verdict, and only gets its counters bumped — that is what keeps the analysis after a 10k-test
+ * run within a second or two:
+ *  - a healthy test that passed (or was skipped) stays healthy;
+ *  - a broken test that failed on every attempt stays broken;
+ *  - a flaky test that passed stays flaky while its clean streak is short of what the "fixed"
+ *    rule asks (the streak is counted on, so the run that completes it gets a full analysis).
  */
 async function splitRunTests(db: pg.Pool | pg.ClientBase, runId: string): Promise<{ full: string[]; fast: number }> {
+	const fastPath = `(
+		(h.state = 'healthy' AND r.outcome IN ('expected', 'skipped'))
+		OR (h.state = 'broken' AND r.outcome = 'unexpected' AND r.failed_attempts >= r.attempts)
+		OR (h.state = 'flaky' AND r.outcome = 'expected'
+		    AND jsonb_typeof(h.evidence->'fixedRule') = 'object'
+		    AND (h.evidence->'fixedRule'->>'cleanRunsSince')::int + 1 < (h.evidence->'fixedRule'->>'requiredRuns')::int)
+	)`;
 	const bumped = await db.query(
-		`UPDATE test_health h SET runs = h.runs + 1, last_seen_at = GREATEST(h.last_seen_at, r.started_at), analyzed_at = now()
+		`UPDATE test_health h SET
+		   runs = h.runs + 1,
+		   failures = h.failures + CASE WHEN r.outcome = 'unexpected' THEN 1 ELSE 0 END,
+		   last_seen_at = GREATEST(h.last_seen_at, r.started_at),
+		   evidence = CASE WHEN h.state = 'flaky'
+		     THEN jsonb_set(h.evidence, '{fixedRule,cleanRunsSince}', to_jsonb((h.evidence->'fixedRule'->>'cleanRunsSince')::int + 1))
+		     ELSE h.evidence END,
+		   analyzed_at = now()
 		 FROM test_results r
-		 WHERE r.run_id = $1 AND h.test_id = r.test_id AND h.state = 'healthy' AND r.outcome IN ('expected', 'skipped')`,
+		 WHERE r.run_id = $1 AND h.test_id = r.test_id AND ${fastPath}`,
 		[runId]
 	);
 	const { rows } = await db.query<{ test_id: string }>(
 		`SELECT r.test_id FROM test_results r LEFT JOIN test_health h ON h.test_id = r.test_id
-		 WHERE r.run_id = $1 AND NOT (h.state IS NOT NULL AND h.state = 'healthy' AND r.outcome IN ('expected', 'skipped'))`,
+		 WHERE r.run_id = $1 AND (h.test_id IS NULL OR NOT ${fastPath})`,
 		[runId]
 	);
 	return { full: rows.map((r) => r.test_id), fast: bumped.rowCount ?? 0 };

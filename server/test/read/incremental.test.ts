@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestResultInput } from 'flackyness-reporter/protocol';
+import { drainAnalysisQueue, recompute } from '../../src/jobs/analysis.js';
+import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { ADMIN, newProject } from '../helpers/ingest.js';
+
+type Kind = 'stable' | 'flaky-then-fixed' | 'broken-for-good' | 'flaky';
+
+function outcome(kind: Kind, i: number): Pick<TestResultInput, 'outcome' | 'status' | 'attempts' | 'failedAttempts' | 'error'> {
+	const pass = { outcome: 'expected' as const, status: 'passed' as const, attempts: 1, failedAttempts: 0 };
+	const flake = { outcome: 'flaky' as const, status: 'passed' as const, attempts: 2, failedAttempts: 1, error: { message: 'Timeout' } };
+	const fail = { outcome: 'unexpected' as const, status: 'failed' as const, attempts: 2, failedAttempts: 2, error: { message: 'boom' } };
+	if (kind === 'flaky-then-fixed') return i < 40 && i % 4 === 1 ? flake : pass;
+	if (kind === 'flaky') return i % 6 === 2 ? flake : pass;
+	if (kind === 'broken-for-good') return i >= 60 ? fail : pass;
+	return pass;
+}
+
+/**
+ * The fast paths of the incremental analysis (counters bumped without reading the history) must
+ * land where a full recompute of the same history lands.
+ */
+describe('incremental analysis', () => {
+	let t: TestApp;
+	let project: { id: string; token: string };
+	beforeAll(async () => {
+		t = await buildTestApp('postgres', { ADMIN_TOKEN: ADMIN, ANALYSIS_WORKER: 'false', RATE_LIMIT_RUNS: '10000' });
+		project = await newProject(t, 'incremental');
+	});
+	afterAll(async () => t.close());
+
+	it('reaches the verdicts of a full recompute, run after run', async () => {
+		const kinds: Kind[] = ['stable', 'flaky-then-fixed', 'broken-for-good', 'flaky'];
+		const start = Date.now() - 200 * 3600_000;
+		const h = { authorization: `Bearer ${project.token}` };
+		for (let i = 0; i < 180; i++) {
+			const at = new Date(start + i * 3600_000).toISOString();
+			const ci = { branch: 'main', defaultBranch: 'main', commitSha: (0x1000000 + i).toString(16), pipelineId: `${i}`, jobId: `${i}` };
+			const runId = (await t.app.inject({ method: 'POST', url: '/api/v1/runs', headers: h, payload: { ci, startedAt: at } })).json().runId;
+			const results = kinds.map((k) => ({
+				file: 'a.spec.ts',
+				titlePath: [k],
+				projectName: '',
+				tags: [],
+				expectedStatus: 'passed' as const,
+				durationMs: 500,
+				startedAt: at,
+				annotations: [],
+				...outcome(k, i)
+			}));
+			await t.app.inject({ method: 'POST', url: `/api/v1/runs/${runId}/results`, headers: h, payload: { results } });
+			await t.app.inject({ method: 'POST', url: `/api/v1/runs/${runId}/complete`, headers: h, payload: { status: 'passed' } });
+			await drainAnalysisQueue(t.db.pool);
+		}
+		const states = async () =>
+			Object.fromEntries(
+				(
+					await t.db.pool.query<{ title: string; state: string; runs: number }>(
+						`SELECT t.title, h.state, h.runs FROM tests t JOIN test_health h ON h.test_id = t.id ORDER BY 1`
+					)
+				).rows.map((r) => [r.title, { state: r.state, runs: r.runs }])
+			);
+		const incremental = await states();
+		expect(incremental).toMatchObject({
+			stable: { state: 'healthy', runs: 180 },
+			'broken-for-good': { state: 'broken', runs: 180 },
+			flaky: { state: 'flaky', runs: 180 }
+		});
+		await recompute(t.db.pool, project.id);
+		expect(await states()).toEqual(incremental);
+	});
+});
