@@ -6,7 +6,8 @@
  *   npx tsx server/bench/quality.ts --seeds 1-10        tuning seeds
  *   npx tsx server/bench/quality.ts --perf              10 000 tests × 300 runs, timed
  *   options: --json (machine-readable), --verbose (per-seed lines and misclassified tests),
- *            --no-infra-fingerprints (per-job guard only), --flip-grid (F1 of flip-rate thresholds)
+ *            --no-infra-fingerprints (per-job guard only), --no-start-times (guard without its burst
+ *            rule), --flip-grid (F1 of flip-rate thresholds)
  */
 import { analyzeTest } from '../src/analysis/engine.js';
 import { infraFingerprints, judgeJobInfra, type FingerprintStats } from '../src/analysis/infra.js';
@@ -44,7 +45,10 @@ function ingest(seed: number): Ingested {
 		const results = reportResults(upload.report);
 		const fingerprints = results.map(resultFingerprint);
 		const judgement = judgeJobInfra(
-			results.map((r, i) => toJobResult(r, fingerprints[i])),
+			results.map((r, i) => {
+				const jobResult = toJobResult(r, fingerprints[i]);
+				return useStartTimes ? jobResult : { ...jobResult, startedAt: undefined };
+			}),
 			DEFAULT_INFRA_GUARD_SETTINGS
 		);
 		if (judgement.infra) jobsFlaggedInfra.add(upload.metadata.jobId!);
@@ -78,6 +82,8 @@ function ingest(seed: number): Ingested {
 
 /** `--no-infra-fingerprints`: judge infrastructure per job only, as a server without error-cluster statistics would. */
 const useInfraFingerprints = !process.argv.includes('--no-infra-fingerprints');
+/** `--no-start-times`: the guard without result start times (no burst rule). */
+const useStartTimes = !process.argv.includes('--no-start-times');
 
 // ---------------------------------------------------------------------------------------------
 // Detectors: the engine and the baselines, each a verdict on a history
@@ -553,7 +559,8 @@ async function main() {
 		.join(', ');
 	const extra = [
 		`Reports parsed by server/src/ingest/playwright-json.ts. Engine: default settings` +
-			`${useInfraFingerprints ? ', infrastructure fingerprints from error-cluster statistics' : ', no infrastructure fingerprints'}. ` +
+			`${useInfraFingerprints ? ', infrastructure fingerprints from error-cluster statistics' : ', no infrastructure fingerprints'}` +
+			`${useStartTimes ? '' : ', guard without start times'}. ` +
 			'Baselines see raw data (no infrastructure guard).',
 		`Jobs: ${jobs}. Outage jobs flagged by the infrastructure guard: ${kinds}; jobs without an outage flagged: ${cleanJobsFlagged}.`,
 		`Engine time: ${(timing.engineMs / 1000).toFixed(2)} s for ${timing.tests} tests; total ${((performance.now() - started) / 1000).toFixed(1)} s.`

@@ -35,26 +35,28 @@ export async function projectStats(db: Db, projectId: string, days: number) {
 		 WHERE t.project_id = $1`,
 		[projectId]
 	);
-	// A result counts as flaky noise when it needed a retry, or failed on a test judged flaky,
-	// outside jobs judged to be infrastructure failures.
+	// Daily figures come from the runs' own counters, not from the results: a day of a busy
+	// project is hundreds of thousands of results but only a few hundred runs. The flake rate is
+	// the share of results that failed and then passed on retry, in jobs not judged to be
+	// infrastructure failures.
 	const trend = await db.query(
 		`SELECT to_char(d.day, 'YYYY-MM-DD') AS day,
 		        coalesce(x.results, 0)::int AS results,
 		        coalesce(x.flaky, 0)::int AS flaky,
 		        coalesce(x.failed, 0)::int AS failed,
 		        coalesce(x.runs, 0)::int AS runs,
+		        coalesce(x.infra_runs, 0)::int AS "infraRuns",
 		        CASE WHEN coalesce(x.results, 0) = 0 THEN NULL ELSE x.flaky::float8 / x.results END AS "flakeRate"
 		 FROM generate_series(date_trunc('day', now()) - make_interval(days => $2 - 1), date_trunc('day', now()), interval '1 day') AS d(day)
 		 LEFT JOIN (
-		   SELECT date_trunc('day', r.started_at) AS day,
-		          count(*) FILTER (WHERE r.outcome <> 'skipped') AS results,
-		          count(*) FILTER (WHERE NOT ru.infra_failure AND (r.outcome = 'flaky' OR (r.outcome = 'unexpected' AND h.state IN ('flaky', 'quarantined')))) AS flaky,
-		          count(*) FILTER (WHERE r.outcome = 'unexpected') AS failed,
-		          count(DISTINCT r.run_id) AS runs
-		   FROM test_results r
-		   JOIN runs ru ON ru.id = r.run_id
-		   LEFT JOIN test_health h ON h.test_id = r.test_id
-		   WHERE r.project_id = $1 AND r.started_at >= date_trunc('day', now()) - make_interval(days => $2 - 1)
+		   SELECT date_trunc('day', ru.started_at) AS day,
+		          sum(ru.total - ru.skipped) FILTER (WHERE NOT ru.infra_failure) AS results,
+		          sum(ru.flaky) FILTER (WHERE NOT ru.infra_failure) AS flaky,
+		          sum(ru.unexpected) AS failed,
+		          count(*) AS runs,
+		          count(*) FILTER (WHERE ru.infra_failure) AS infra_runs
+		   FROM runs ru
+		   WHERE ru.project_id = $1 AND ru.started_at >= date_trunc('day', now()) - make_interval(days => $2 - 1)
 		   GROUP BY 1
 		 ) x ON x.day = d.day
 		 ORDER BY d.day`,
