@@ -248,7 +248,7 @@ CREATE INDEX "test_results_test_id_started_at_idx" ON "test_results"("test_id", 
 CREATE INDEX "test_results_project_id_started_at_idx" ON "test_results"("project_id", "started_at");
 
 -- CreateIndex
-CREATE INDEX "test_results_project_id_error_fingerprint_idx" ON "test_results"("project_id", "error_fingerprint");
+CREATE INDEX "test_results_project_id_error_fingerprint_started_at_idx" ON "test_results"("project_id", "error_fingerprint", "started_at");
 
 -- CreateIndex
 CREATE INDEX "test_results_started_at_idx" ON "test_results" USING BRIN ("started_at" timestamptz_minmax_ops);
