@@ -74,6 +74,16 @@ export default fp(
 					requestId: request.id
 				});
 			}
+			// PostgreSQL text cannot hold NUL: a parameter carrying one ("%00" in a path or query) is the
+			// client's mistake, not a server failure.
+			if (err.code === '22021') {
+				return reply.code(400).send({
+					statusCode: 400,
+					error: 'Bad Request',
+					message: 'The request contains a character that cannot be stored or searched for (NUL, U+0000).',
+					requestId: request.id
+				});
+			}
 			if (isDatabaseUnavailable(err)) {
 				request.log.warn({ err: { message: err.message, code: err.code } }, 'database unavailable');
 				reply.header('Retry-After', '5');
