@@ -92,7 +92,8 @@ async function app(instance: FastifyInstance, opts: AppOptions) {
 	await instance.register(jwt, {
 		secret,
 		sign: { algorithm: 'HS256', iss: 'flackyness', expiresIn: opts.config.SESSION_MINUTES * 60 },
-		verify: { algorithms: ['HS256'], allowedIss: 'flackyness' }
+		// allowedIss alone accepts a token without `iss`, and a token without `exp` would never expire.
+		verify: { algorithms: ['HS256'], allowedIss: 'flackyness', requiredClaims: ['iss', 'exp', 'sub'] }
 	});
 	(globalThis as Record<symbol, unknown>)[DASHBOARD_KEY] = dashboardKey(secret);
 	mountedDashboardSees(instance, opts.config);
