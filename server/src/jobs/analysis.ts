@@ -76,9 +76,8 @@ export async function judgeRun(db: pg.Pool | pg.ClientBase, runId: string, guard
 	return j.infra;
 }
 
-interface HistoryRow {
-	test_id: string;
-	run_id: string;
+interface RunRow {
+	id: string;
 	at: Date;
 	commit_sha: string | null;
 	branch: string | null;
@@ -86,51 +85,64 @@ interface HistoryRow {
 	pipeline_id: string | null;
 	job_id: string | null;
 	is_mr: boolean;
-	outcome: RunObservation['outcome'];
-	attempts: number;
-	failed_attempts: number;
-	duration_ms: number;
-	fp: string | null;
 	infra: boolean;
 }
 
-async function loadHistories(db: pg.Pool | pg.ClientBase, testIds: string[], ctx: ProjectContext): Promise<Map<string, RunObservation[]>> {
-	const { rows } = await db.query<HistoryRow>(
-		`SELECT h.*
-		 FROM unnest($1::uuid[]) AS t(id)
-		 CROSS JOIN LATERAL (
-		   SELECT r.test_id, r.run_id, ru.started_at AS at, ru.commit_sha, ru.branch,
-		          COALESCE(ru.is_default_branch, ru.branch = ANY($2::text[]), false) AS is_default,
-		          ru.pipeline_id, ru.job_id, ru.mr_iid IS NOT NULL AS is_mr, r.outcome, r.attempts,
-		          r.failed_attempts, r.duration_ms, r.error_fingerprint AS fp, ru.infra_failure AS infra
-		   FROM test_results r JOIN runs ru ON ru.id = r.run_id
-		   WHERE r.test_id = t.id
-		   ORDER BY r.started_at DESC
-		   LIMIT $3
-		 ) h`,
-		[testIds, ctx.defaultBranches, HISTORY_LIMIT]
+const OUTCOME_CODES: Record<string, RunObservation['outcome']> = { e: 'expected', u: 'unexpected', f: 'flaky', s: 'skipped' };
+
+/**
+ * Each test's recent history as ONE text row ("run,outcome,attempts,failed,ms,fingerprint;…"),
+ * and the runs it mentions fetched once: decoding millions of result rows field by field in the
+ * driver would cost far more than the analysis itself.
+ */
+async function loadHistories(db: pg.Pool | pg.ClientBase, testIds: string[], ctx: ProjectContext, runCache: Map<string, RunRow>): Promise<Map<string, RunObservation[]>> {
+	const { rows } = await db.query<{ id: string; h: string | null }>(
+		`SELECT t.id, (
+		   SELECT string_agg(concat_ws(',', x.run_id, left(x.outcome::text, 1), x.attempts, x.failed_attempts, x.duration_ms, x.error_fingerprint), ';')
+		   FROM (SELECT run_id, outcome, attempts, failed_attempts, duration_ms, error_fingerprint
+		         FROM test_results WHERE test_id = t.id ORDER BY started_at DESC LIMIT $2) x
+		 ) AS h
+		 FROM unnest($1::uuid[]) AS t(id)`,
+		[testIds, HISTORY_LIMIT]
 	);
+	const parsed = rows.map((r) => ({ id: r.id, items: r.h ? r.h.split(';').map((e) => e.split(',')) : [] }));
+	const missing = new Set<string>();
+	for (const p of parsed) for (const e of p.items) if (!runCache.has(e[0]!)) missing.add(e[0]!);
+	if (missing.size > 0) {
+		const runs = await db.query<RunRow>(
+			`SELECT id, started_at AS at, commit_sha, branch,
+			        COALESCE(is_default_branch, branch = ANY($2::text[]), false) AS is_default,
+			        pipeline_id, job_id, mr_iid IS NOT NULL AS is_mr, infra_failure AS infra
+			 FROM runs WHERE id = ANY($1::uuid[])`,
+			[[...missing], ctx.defaultBranches]
+		);
+		for (const r of runs.rows) runCache.set(r.id, r);
+	}
 	const byTest = new Map<string, RunObservation[]>();
-	for (const r of rows) {
-		let list = byTest.get(r.test_id);
-		if (!list) byTest.set(r.test_id, (list = []));
-		list.push({
-			runId: r.run_id,
-			at: r.at,
-			// A run without a commit is its own commit: it cannot share one with another run.
-			commitSha: r.commit_sha ?? `run:${r.run_id}`,
-			branch: r.branch ?? '',
-			isDefaultBranch: r.is_default,
-			pipelineId: r.pipeline_id ?? r.run_id,
-			jobId: r.job_id ?? r.run_id,
-			isMergeRequest: r.is_mr,
-			outcome: r.outcome,
-			attempts: r.attempts,
-			failedAttempts: r.failed_attempts,
-			durationMs: r.duration_ms,
-			errorFingerprint: r.fp,
-			infra: r.infra
-		});
+	for (const p of parsed) {
+		const list: RunObservation[] = [];
+		for (const [runId, o, attempts, failed, ms, fp] of p.items) {
+			const run = runCache.get(runId!);
+			if (!run) continue;
+			list.push({
+				runId: run.id,
+				at: run.at,
+				// A run without a commit is its own commit: it cannot share one with another run.
+				commitSha: run.commit_sha ?? `run:${run.id}`,
+				branch: run.branch ?? '',
+				isDefaultBranch: run.is_default,
+				pipelineId: run.pipeline_id ?? run.id,
+				jobId: run.job_id ?? run.id,
+				isMergeRequest: run.is_mr,
+				outcome: OUTCOME_CODES[o!]!,
+				attempts: Number(attempts),
+				failedAttempts: Number(failed),
+				durationMs: Number(ms),
+				errorFingerprint: fp || null,
+				infra: run.infra
+			});
+		}
+		if (list.length > 0) byTest.set(p.id, list);
 	}
 	return byTest;
 }
@@ -188,10 +200,11 @@ async function saveVerdicts(db: pg.Pool | pg.ClientBase, projectId: string, verd
 /** Re-analyses the given tests of one project from their stored histories. */
 export async function analyseTests(db: pg.Pool | pg.ClientBase, projectId: string, testIds: string[], ctx?: ProjectContext): Promise<number> {
 	const context = ctx ?? (await projectContext(db, projectId));
+	const runCache = new Map<string, RunRow>();
 	let done = 0;
 	for (let i = 0; i < testIds.length; i += TEST_CHUNK) {
 		const chunk = testIds.slice(i, i + TEST_CHUNK);
-		const histories = await loadHistories(db, chunk, context);
+		const histories = await loadHistories(db, chunk, context, runCache);
 		const verdicts: Array<[string, Verdict]> = [];
 		for (const [testId, obs] of histories) {
 			// Infrastructure is judged per job (runs.infra_failure). A project-wide list of "infrastructure
