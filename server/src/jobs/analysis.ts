@@ -96,13 +96,18 @@ const OUTCOME_CODES: Record<string, RunObservation['outcome']> = { e: 'expected'
  * driver would cost far more than the analysis itself.
  */
 async function loadHistories(db: pg.Pool | pg.ClientBase, testIds: string[], ctx: ProjectContext, runCache: Map<string, RunRow>): Promise<Map<string, RunObservation[]>> {
+	// One pass over each partition's (test_id, started_at) index for the whole chunk: a lateral
+	// probe per test would visit every partition once per test.
 	const { rows } = await db.query<{ id: string; h: string | null }>(
-		`SELECT t.id, (
-		   SELECT string_agg(concat_ws(',', x.run_id, left(x.outcome::text, 1), x.attempts, x.failed_attempts, x.duration_ms, x.error_fingerprint), ';')
-		   FROM (SELECT run_id, outcome, attempts, failed_attempts, duration_ms, error_fingerprint
-		         FROM test_results WHERE test_id = t.id ORDER BY started_at DESC LIMIT $2) x
-		 ) AS h
-		 FROM unnest($1::uuid[]) AS t(id)`,
+		`SELECT x.test_id AS id,
+		        string_agg(concat_ws(',', x.run_id, left(x.outcome::text, 1), x.attempts, x.failed_attempts, x.duration_ms, x.error_fingerprint), ';') AS h
+		 FROM (
+		   SELECT test_id, run_id, outcome, attempts, failed_attempts, duration_ms, error_fingerprint,
+		          row_number() OVER (PARTITION BY test_id ORDER BY started_at DESC) AS n
+		   FROM test_results WHERE test_id = ANY($1::uuid[])
+		 ) x
+		 WHERE x.n <= $2
+		 GROUP BY x.test_id`,
 		[testIds, HISTORY_LIMIT]
 	);
 	const parsed = rows.map((r) => ({ id: r.id, items: r.h ? r.h.split(';').map((e) => e.split(',')) : [] }));
