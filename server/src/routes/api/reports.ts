@@ -130,6 +130,9 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 
 	// BODY_LIMIT applies to the bytes on the wire, DECOMPRESSED_LIMIT to what gzip expands them to.
 	app.addHook('preParsing', async (request, _reply, payload) => {
+		// The token first, before a byte of the body is read: a caller without one must not make the
+		// server take in BODY_LIMIT bytes and gunzip them to DECOMPRESSED_LIMIT only to hear 401.
+		await app.requireProjectToken(request);
 		if (request.headers['content-type']?.startsWith('multipart/')) return payload;
 		const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
 		const wire = byteLimit(BODY_LIMIT, `The request body is larger than ${BODY_LIMIT} bytes (BODY_LIMIT); gzip it or raise the limit.`);
@@ -153,7 +156,7 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 		{
 			bodyLimit: DECOMPRESSED_LIMIT + 1,
 			config: { rateLimit: app.limits.ingestRuns },
-			preHandler: app.requireProjectToken,
+			// Authenticated in the preParsing hook above.
 			schema: {
 				summary: 'Upload a whole Playwright JSON report (the curl fallback)',
 				description:
