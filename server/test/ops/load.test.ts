@@ -17,10 +17,12 @@ function summary(name: string, r: LoadResult) {
 	return `${name}: uploads ${row(r.uploads)}; reads ${row(r.reads)}; ${(r.elapsedMs / 1000).toFixed(1)} s`;
 }
 
-describe.each([
+const setups: Array<{ instances: number; env: Record<string, string> }> = [
 	{ instances: 1, env: {} },
 	{ instances: 2, env: { REDIS_URL: 'redis://127.0.0.1:6379' } }
-])('load on $instances instance(s)', ({ instances, env }) => {
+];
+
+describe.each(setups)('load on $instances instance(s)', ({ instances, env }) => {
 	let target: LoadTarget | undefined;
 	afterAll(async () => target?.close());
 
