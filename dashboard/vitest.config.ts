@@ -14,6 +14,8 @@ export default defineConfig({
 		include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
 		testTimeout: 90_000,
 		hookTimeout: 240_000,
-		pool: 'forks'
+		pool: 'forks',
+		// Browser steps wait for the server (sign-in hashes a password); a loaded CI machine is slow.
+		expect: { poll: { timeout: 20_000, interval: 100 } }
 	}
 });

@@ -27,6 +27,9 @@ export const handle: Handle = async ({ event, resolve }) => {
 	const response = await resolve(event);
 	// Pages show data that is the person's business: no shared caches, no back-button after sign-out.
 	if (!response.headers.has('cache-control')) response.headers.set('cache-control', 'private, no-store');
+	// The API's "no-referrer" would make browsers send "Origin: null" with form posts, which
+	// SvelteKit's CSRF check rightly refuses; same-origin still tells other sites nothing.
+	response.headers.set('referrer-policy', 'same-origin');
 	return response;
 };
 

@@ -15,6 +15,13 @@ export const load = (async (event) => {
 	return { tokens: tokens.tokens, settings, fields: FIELDS };
 }) satisfies PageServerLoad;
 
+/** "body.analysis.credibleMass: Too big…" → "Credible interval: Too big…". */
+function inWords(message: string): string {
+	const m = /^body\.(analysis|infraGuard)\.(\w+): (.*)$/.exec(message);
+	const field = m && FIELDS.find((f) => f.group === m[1] && f.key === m[2]);
+	return field ? `${field.label}: ${m[3]}` : message.replace(/^body\.defaultBranch: /, 'Default branch: ');
+}
+
 const slugOf = (params: { slug: string }) => encodeURIComponent(params.slug);
 
 export const actions = {
@@ -46,7 +53,7 @@ export const actions = {
 		const values = Object.fromEntries([...form.entries()].map(([k, v]) => [k, String(v)]));
 		if (problem) return fail(400, { action: 'thresholds', message: problem, values });
 		const r = await call<{ queuedJobs: number }>(event, 'PUT', `/projects/${slugOf(event.params)}/settings`, body);
-		if (!r.ok) return fail(400, { action: 'thresholds', message: r.message, values });
+		if (!r.ok) return fail(400, { action: 'thresholds', message: inWords(r.message), values });
 		return { action: 'thresholds', done: 'Thresholds saved. Every test is being analysed again with them.' };
 	},
 	deleteProject: async (event) => {
