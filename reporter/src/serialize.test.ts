@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { TestStatus } from './protocol.js';
-import { inSerialGroup, isFinalAttempt, relativeFile, serializeTest, stripAnsi, titlePathOf, validateResult, type ResultLike, type SuiteLike, type TestLike } from './serialize.js';
+import {
+	formatError,
+	inSerialGroup,
+	isFinalAttempt,
+	relativeFile,
+	serializeTest,
+	stripAnsi,
+	titlePathOf,
+	validateResult,
+	type ResultLike,
+	type SuiteLike,
+	type TestLike
+} from './serialize.js';
 
 const ROOT = '/repo/tests';
 
@@ -69,6 +81,10 @@ describe('titlePathOf and relativeFile', () => {
 		expect(titlePathOf({ title: 'signs in', parent: nested })).toEqual(['login', 'with SSO', 'signs in']);
 		expect(titlePathOf({ title: 'top', parent: file })).toEqual(['top']);
 	});
+	it('leaves out anonymous describe blocks, as Playwright’s JSON report does', () => {
+		const anonymous = suite('describe', '', describeBlock);
+		expect(titlePathOf({ title: 'inside', parent: suite('describe', '', anonymous) })).toEqual(['login', 'inside']);
+	});
 	it('makes paths relative with forward slashes', () => {
 		expect(relativeFile('/repo/tests', '/repo/tests/a/b.spec.ts')).toBe('a/b.spec.ts');
 	});
@@ -101,18 +117,38 @@ describe('serializeTest', () => {
 			status: 'passed',
 			attempts: 3,
 			failedAttempts: 2,
-			durationMs: 300,
+			// 3 × 100.4 ms, rounded once as the server rounds the durations of a JSON report.
+			durationMs: 301,
 			startedAt: '2026-01-01T00:00:00.000Z',
 			annotations: [{ type: 'issue', description: 'https://example.com/1' }],
-			error: { message: 'Error: boom', stack: 'Error: boom\n    at x', location: 'auth/login.spec.ts:9:7' }
+			error: { message: 'Error: boom\n    at x', stack: 'Error: boom\n    at x', location: 'auth/login.spec.ts:9:7' }
 		});
 		expect(validateResult(s)).toBeNull();
 	});
 
-	it('does not count the expected failure of test.fail() as a failed attempt', () => {
+	it('does not count the expected failure of test.fail() as a failed attempt, nor its error as the test’s', () => {
 		const t = fakeTest([result('failed', 0, { errors: [{ message: 'expected' }] })], { expectedStatus: 'failed' });
 		const s = serializeTest(t, ROOT, new Date(0));
-		expect(s).toMatchObject({ failedAttempts: 0, status: 'failed', outcome: 'expected', error: { message: 'expected' } });
+		expect(s).toMatchObject({ failedAttempts: 0, status: 'failed', outcome: 'expected' });
+		expect(s.error).toBeUndefined();
+	});
+
+	it('says a test.fail() that passed was expected to fail, as Playwright’s terminal reporters do', () => {
+		const t = fakeTest([result('passed', 0)], { expectedStatus: 'failed', retries: 0 }, 'unexpected');
+		expect(serializeTest(t, ROOT, new Date(0))).toMatchObject({ failedAttempts: 1, error: { message: 'Expected to fail, but passed.' } });
+	});
+
+	it('takes the error of the first failed attempt only: none when no failed attempt has one', () => {
+		const interrupted = result('interrupted', 1, { errors: [{ message: 'interrupted' }] });
+		const t = fakeTest([result('passed', 0), interrupted]);
+		expect(serializeTest(t, ROOT, new Date(0)).error).toBeUndefined();
+		const later = fakeTest([result('failed', 0), result('failed', 1, { errors: [{ message: 'second attempt' }] })], {}, 'unexpected');
+		expect(serializeTest(later, ROOT, new Date(0)).error).toEqual({ message: 'second attempt' });
+	});
+
+	it('keeps annotations added while running, once each', () => {
+		const t = fakeTest([result('passed', 0, { annotations: [{ type: 'issue', description: 'https://example.com/1' }, { type: 'slow' }] })]);
+		expect(serializeTest(t, ROOT, new Date(0)).annotations).toEqual([{ type: 'issue', description: 'https://example.com/1' }, { type: 'slow' }]);
 	});
 
 	it('serialises a test that never ran as skipped, started with the run', () => {
@@ -137,6 +173,28 @@ describe('serializeTest', () => {
 		expect(validateResult(s)).toBeNull();
 		expect(s.error?.message).toHaveLength(65_536);
 		expect(s.tags).toHaveLength(100);
+	});
+});
+
+describe('formatError', () => {
+	it('writes what Playwright’s JSON reporter writes: message from the stack, snippet, frames, cause', () => {
+		const formatted = formatError({
+			message: 'Error: \u001b[31mboom\u001b[39m',
+			stack: 'Error: boom\n  second line\n    at fn (/repo/node_modules/lib/x.js:1:2)\n    at /repo/tests/a.spec.ts:4:5',
+			snippet: '\u001b[2m> 4 |\u001b[22m   boom();',
+			cause: { message: 'inner' }
+		});
+		expect(formatted).toEqual({
+			message: 'Error: boom\n  second line\n\n> 4 |   boom();\n    at fn (/repo/node_modules/lib/x.js:1:2)\n    at /repo/tests/a.spec.ts:4:5\n[cause]: inner',
+			location: { file: '/repo/tests/a.spec.ts', line: 4, column: 5 }
+		});
+	});
+	it('keeps a bare message as it is', () => {
+		expect(formatError({ value: 'thrown string' })).toEqual({ message: 'thrown string' });
+	});
+	it('locates errors outside the root directory by their absolute path', () => {
+		const t = fakeTest([result('failed', 0, { errors: [{ message: 'x', location: { file: '/elsewhere/helper.ts', line: 1, column: 2 } }] })], {}, 'unexpected');
+		expect(serializeTest(t, ROOT, new Date(0)).error?.location).toBe('/elsewhere/helper.ts:1:2');
 	});
 });
 

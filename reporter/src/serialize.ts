@@ -3,10 +3,14 @@
  * few fields they read, so tests can pass minimal fakes.
  */
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { TestCase, TestResult, TestError as PlaywrightError, Location } from '@playwright/test/reporter';
 import { testResultInputSchema, type TestError, type TestResultInput, type TestStatus } from './protocol.js';
 
-export type ResultLike = Pick<TestResult, 'status' | 'retry' | 'duration' | 'startTime' | 'errors'>;
+export type ResultLike = Pick<TestResult, 'status' | 'retry' | 'duration' | 'startTime' | 'errors'> & {
+	/** Annotations added while the attempt ran (Playwright 1.52+). */
+	annotations?: ReadonlyArray<{ type: string; description?: string }>;
+};
 
 export interface SuiteLike {
 	title: string;
@@ -60,11 +64,15 @@ export function relativeFile(rootDir: string, file: string): string {
 	return rel.split(path.sep).join('/');
 }
 
-/** Titles of the enclosing describe blocks and of the test: no root, project or file suite. */
+/**
+ * Titles of the enclosing describe blocks and of the test: no root, project or file suite, and
+ * no anonymous describe (`test.describe(() => …)` has the title ''), as in Playwright's JSON
+ * report.
+ */
 export function titlePathOf(test: Pick<TestLike, 'title' | 'parent'>): string[] {
 	const titles = [test.title];
 	for (let suite: SuiteLike | undefined = test.parent; suite; suite = suite.parent) {
-		if (suite.type === 'describe') titles.unshift(suite.title);
+		if (suite.type === 'describe' && suite.title !== '') titles.unshift(suite.title);
 	}
 	return titles;
 }
@@ -73,52 +81,143 @@ export function projectNameOf(test: Pick<TestLike, 'parent'>): string {
 	return test.parent.project()?.name ?? '';
 }
 
-// eslint-disable-next-line no-control-regex
-const ANSI = /[\u001b\u009b][[\]()#;?]*(?:(?:(?:;[-a-zA-Z\d/#&.:=?%@~_]*)*)?\u0007|(?:\d{1,4}(?:;\d{0,4})*)?[\dA-ORZcf-nqry=><])/g;
+// chalk/ansi-regex 6.1, as the server strips it: CSI sequences plus OSC sequences such as
+// hyperlinks, terminated by BEL, ESC \ or 0x9C.
+const ANSI = new RegExp(
+	[
+		'[\\u001B\\u009B][[\\]()#;?]*(?:(?:(?:(?:;[-a-zA-Z\\d\\/#&.:=?%@~_]+)*|[a-zA-Z\\d]+(?:;[-a-zA-Z\\d\\/#&.:=?%@~_]*)*)?(?:\\u0007|\\u001B\\u005C|\\u009C))',
+		'(?:(?:\\d{1,4}(?:;\\d{0,4})*)?[\\dA-PR-TZcf-nq-uy=><~]))'
+	].join('|'),
+	'g'
+);
 
 export function stripAnsi(s: string): string {
 	return s.replace(ANSI, '');
 }
 
+/** Cuts to `max` UTF-16 units without leaving half a surrogate pair, which PostgreSQL refuses. */
 function clip(s: string, max: number): string {
-	return s.length > max ? s.slice(0, max) : s;
+	if (s.length <= max) return s;
+	const cut = s.slice(0, max);
+	const last = cut.charCodeAt(cut.length - 1);
+	return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
 }
 
-export function serializeLocation(rootDir: string, location: Location | undefined): string | undefined {
-	if (!location?.file) return undefined;
-	return clip(`${relativeFile(rootDir, location.file)}:${location.line}:${location.column}`, 1024);
+/** Error text as stored: no colours, no NUL (PostgreSQL text cannot hold it). */
+function cleanText(s: string): string {
+	return stripAnsi(s).replaceAll('\u0000', '');
 }
 
-export function serializeError(rootDir: string, error: PlaywrightError): TestError {
-	const out: TestError = {
-		message: clip(stripAnsi(error.message ?? error.value ?? 'Unknown error'), MAX_TEXT)
-	};
-	if (error.stack) out.stack = clip(stripAnsi(error.stack), MAX_TEXT);
-	const location = serializeLocation(rootDir, error.location);
-	if (location) out.location = location;
-	return out;
+/** "file:line:column", relative to `rootDir` when under it (error locations may lie outside it). */
+export function formatLocation(rootDir: string, location: Location): string {
+	const file = location.file.replace(/\\/g, '/');
+	const root = rootDir.replace(/\\/g, '/').replace(/\/+$/, '');
+	const shown = root && file.startsWith(`${root}/`) ? file.slice(root.length + 1) : file;
+	return `${shown}:${location.line}:${location.column}`;
 }
 
-/** First error of the first failed attempt; else the first error of any attempt. */
-export function firstError(test: Pick<TestLike, 'results' | 'expectedStatus'>): PlaywrightError | undefined {
-	const failed = test.results.find((r) => isFailedAttempt(r, test.expectedStatus) && r.errors.length > 0);
-	return (failed ?? test.results.find((r) => r.errors.length > 0))?.errors[0];
+/** Playwright's `parseErrorStack`: the message is everything before the first `    at ` line. */
+function splitStack(stack: string): { message: string; frames: string[] } {
+	const lines = stack.split('\n');
+	let first = lines.findIndex((line) => line.startsWith('    at '));
+	if (first === -1) first = lines.length;
+	return { message: lines.slice(0, first).join('\n'), frames: lines.slice(first) };
+}
+
+/** The first stack frame outside node_modules, as Playwright locates an error without a location. */
+function stackLocation(frames: string[]): Location | undefined {
+	for (const frame of frames) {
+		const m = frame.match(/^\s*at (?:.*? \()?(.+?):(\d+):(\d+)\)?$/);
+		if (!m) continue;
+		let file = m[1]!;
+		if (file.startsWith('file://')) {
+			try {
+				file = fileURLToPath(file);
+			} catch {
+				continue;
+			}
+		}
+		if (file.includes(`${path.sep}node_modules${path.sep}`)) continue;
+		return { file, line: Number(m[2]), column: Number(m[3]) };
+	}
+	return undefined;
 }
 
 /**
- * One test after its last attempt. `runStartedAt` stands in for the start of a test that never
- * ran (interrupted run, `maxFailures`).
+ * What Playwright's JSON reporter writes for an error (its `formatError` without colours): the
+ * message as the stack states it, the code snippet, the stack frames and the cause. The server
+ * stores this text whether a run is streamed or uploaded as a JSON report, so both read the same.
+ */
+export function formatError(error: PlaywrightError): { message: string; location?: Location } {
+	const message = error.message || error.value || '';
+	if (!error.stack && !error.location) return { message };
+	const parsed = error.stack ? splitStack(error.stack) : undefined;
+	const tokens = [parsed?.message || message];
+	if (error.snippet) tokens.push('', stripAnsi(error.snippet));
+	if (parsed && parsed.frames.length) tokens.push(parsed.frames.join('\n'));
+	if (error.cause) tokens.push(`[cause]: ${formatError(error.cause).message}`);
+	const location = error.location ?? (parsed ? stackLocation(parsed.frames) : undefined);
+	return location ? { message: tokens.join('\n'), location } : { message: tokens.join('\n') };
+}
+
+export function serializeError(rootDir: string, error: PlaywrightError): TestError {
+	const formatted = formatError(error);
+	const out: TestError = { message: clip(cleanText(formatted.message), MAX_TEXT) };
+	if (error.stack) out.stack = clip(cleanText(error.stack), MAX_TEXT);
+	if (formatted.location?.file) out.location = clip(formatLocation(rootDir, formatted.location), 1024);
+	return out;
+}
+
+/** Playwright's terminal reporters say this for a `test.fail()` that passed; such an attempt has no error. */
+export const EXPECTED_TO_FAIL = 'Expected to fail, but passed.';
+
+/**
+ * The first error of the first failed attempt that has one (a `test.fail()` that passed has none:
+ * it gets `EXPECTED_TO_FAIL`). Errors of attempts that did not fail — a skipped or interrupted
+ * attempt, or the expected failure of `test.fail()` — are not the test's error.
+ */
+export function firstError(rootDir: string, test: Pick<TestLike, 'results' | 'expectedStatus'>): TestError | undefined {
+	for (const result of test.results) {
+		if (!isFailedAttempt(result, test.expectedStatus)) continue;
+		const error = result.errors[0];
+		if (error) return serializeError(rootDir, error);
+		if (result.status === 'passed' && test.expectedStatus === 'failed') return { message: EXPECTED_TO_FAIL };
+	}
+	return undefined;
+}
+
+/** The test's annotations and those added while it ran, once each, cleaned and cut to the protocol's limits. */
+function collectAnnotations(test: Pick<TestLike, 'annotations' | 'results'>): TestResultInput['annotations'] {
+	const seen = new Set<string>();
+	const out: { type: string; description?: string }[] = [];
+	for (const a of [...test.annotations, ...test.results.flatMap((r) => r.annotations ?? [])]) {
+		const type = clip(String(a.type).replaceAll('\u0000', ''), 255);
+		const description = a.description == null ? undefined : clip(String(a.description).replaceAll('\u0000', ''), 4096);
+		const key = JSON.stringify([type, description ?? null]);
+		if (seen.has(key)) continue;
+		seen.add(key);
+		out.push(description === undefined ? { type } : { type, description });
+		if (out.length === 100) break;
+	}
+	return out;
+}
+
+/**
+ * One test after its last attempt, as the server's JSON report parser reads the same test from
+ * Playwright's JSON report. `runStartedAt` stands in for the start of a test that never ran
+ * (interrupted run, `maxFailures`).
  */
 export function serializeTest(test: TestLike, rootDir: string, runStartedAt: Date): TestResultInput {
 	const results = test.results;
 	const last = results[results.length - 1];
-	const durationMs = results.reduce((sum, r) => sum + Math.max(0, Math.round(r.duration)), 0);
+	const durationMs = Math.round(results.reduce((sum, r) => sum + Math.max(0, r.duration), 0));
 	const titles = titlePathOf(test).map((t) => clip(t, 2048));
+	const tags = test.tags.map((t) => clip(t.replace(/^@/, ''), 255)).filter((t) => t !== '');
 	const serialized: TestResultInput = {
 		file: clip(relativeFile(rootDir, test.location.file), 1024),
 		titlePath: titles.length > 64 ? titles.slice(-64) : titles,
 		projectName: clip(projectNameOf(test), 255),
-		tags: [...new Set(test.tags.map((t) => clip(t.replace(/^@/, ''), 255)))].slice(0, 100),
+		tags: [...new Set(tags)].slice(0, 100),
 		outcome: test.outcome(),
 		expectedStatus: test.expectedStatus,
 		status: last?.status ?? 'skipped',
@@ -126,14 +225,10 @@ export function serializeTest(test: TestLike, rootDir: string, runStartedAt: Dat
 		failedAttempts: Math.min(results.filter((r) => isFailedAttempt(r, test.expectedStatus)).length, 100),
 		durationMs: Math.min(durationMs, MAX_INT),
 		startedAt: (results[0]?.startTime ?? runStartedAt).toISOString(),
-		annotations: test.annotations.slice(0, 100).map((a) => {
-			const annotation: { type: string; description?: string } = { type: clip(String(a.type), 255) };
-			if (a.description !== undefined) annotation.description = clip(String(a.description), 4096);
-			return annotation;
-		})
+		annotations: collectAnnotations(test)
 	};
-	const error = firstError(test);
-	if (error) serialized.error = serializeError(rootDir, error);
+	const error = firstError(rootDir, test);
+	if (error) serialized.error = error;
 	return serialized;
 }
 

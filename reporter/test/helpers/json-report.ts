@@ -34,7 +34,9 @@ export function fromJsonReport(report: JSONReport): Comparable[] {
 			for (const test of spec.tests) {
 				const results = test.results;
 				const failed = results.filter((r) => r.status !== test.expectedStatus && r.status !== 'skipped' && r.status !== 'interrupted');
-				const withError = failed.find((r) => r.errors.length) ?? results.find((r) => r.errors.length);
+				// The server's rule: the first error of the first failed attempt that has one.
+				const withError = failed.find((r) => r.errors.length || (r.status === 'passed' && test.expectedStatus === 'failed'));
+				const errorMessage = withError?.errors[0]?.message ?? (withError ? 'Expected to fail, but passed.' : undefined);
 				out.push({
 					file: spec.file,
 					titlePath: [...titles, spec.title],
@@ -48,11 +50,12 @@ export function fromJsonReport(report: JSONReport): Comparable[] {
 					durationMs: results.reduce((sum, r) => sum + Math.round(r.duration), 0),
 					startedAt: results[0] ? new Date(results[0].startTime).toISOString() : undefined,
 					annotations: annotations(test.annotations),
-					errorFirstLine: firstLine(withError?.errors[0]?.message)
+					errorFirstLine: firstLine(errorMessage)
 				});
 			}
 		}
-		for (const child of suite.suites ?? []) walk(child, [...titles, child.title]);
+		// Anonymous describe blocks have an empty title and name nothing.
+		for (const child of suite.suites ?? []) walk(child, child.title === '' ? titles : [...titles, child.title]);
 	};
 	// The top-level suites are files; their title is the file path, not a describe block.
 	for (const fileSuite of report.suites) walk(fileSuite, []);
