@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import {
 	analyzeTest,
+	infraFingerprints,
 	judgeJobInfra,
 	resolveAnalysisSettings,
 	resolveInfraGuardSettings,
@@ -27,7 +28,12 @@ interface ProjectContext {
 	settings: AnalysisSettings;
 	guard: InfraGuardSettings;
 	defaultBranches: string[];
+	/** Error fingerprints that (nearly) only occur in jobs judged infrastructure failures. */
+	infraFingerprints: Set<string>;
 }
+
+/** Error-cluster statistics behind `infraFingerprints` cover this long before the project's newest run. */
+const INFRA_FINGERPRINT_WINDOW = '30 days';
 
 interface ClaimedJob {
 	id: string;
@@ -46,11 +52,34 @@ export interface AnalysisStats {
 export async function projectContext(db: pg.Pool | pg.ClientBase, projectId: string): Promise<ProjectContext> {
 	const { rows } = await db.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM projects WHERE id = $1`, [projectId]);
 	const stored = (rows[0]?.settings ?? {}) as { analysis?: object; infraGuard?: object; defaultBranch?: string };
+	const guard = safeSettings(() => resolveInfraGuardSettings(stored.infraGuard ?? {}), () => resolveInfraGuardSettings({}));
 	return {
 		settings: safeSettings(() => resolveAnalysisSettings(stored.analysis ?? {}), () => resolveAnalysisSettings({})),
-		guard: safeSettings(() => resolveInfraGuardSettings(stored.infraGuard ?? {}), () => resolveInfraGuardSettings({})),
-		defaultBranches: stored.defaultBranch ? [stored.defaultBranch] : ['main', 'master']
+		guard,
+		defaultBranches: stored.defaultBranch ? [stored.defaultBranch] : ['main', 'master'],
+		infraFingerprints: await projectInfraFingerprints(db, projectId, guard)
 	};
+}
+
+/**
+ * Errors seen (nearly) only in infrastructure jobs, from the project's recent failures: such an error
+ * in a job the per-job guard let through (a short outage) is infrastructure too. A generic message
+ * that also fails ordinary tests (a timeout) never qualifies (see `infraFingerprints`).
+ */
+export async function projectInfraFingerprints(db: pg.Pool | pg.ClientBase, projectId: string, guard: InfraGuardSettings): Promise<Set<string>> {
+	const { rows } = await db.query<{ fingerprint: string; failures: number; in_infra: number }>(
+		`SELECT r.error_fingerprint AS fingerprint, count(*)::int AS failures, count(*) FILTER (WHERE ru.infra_failure)::int AS in_infra
+		 FROM test_results r JOIN runs ru ON ru.id = r.run_id
+		 WHERE r.project_id = $1 AND r.error_fingerprint IS NOT NULL AND r.outcome IN ('unexpected', 'flaky')
+		   AND r.started_at > (SELECT max(started_at) FROM runs WHERE project_id = $1) - interval '${INFRA_FINGERPRINT_WINDOW}'
+		 GROUP BY 1
+		 HAVING count(*) FILTER (WHERE ru.infra_failure) >= $2`,
+		[projectId, guard.fingerprintMinFailures]
+	);
+	return infraFingerprints(
+		rows.map((r) => ({ fingerprint: r.fingerprint, failures: r.failures, failuresInInfraJobs: r.in_infra })),
+		guard
+	);
 }
 
 /** Stored settings were validated when saved; a later schema change must not stop the analysis. */
@@ -64,12 +93,13 @@ function safeSettings<T>(read: () => T, fallback: () => T): T {
 
 /** Marks a run as an infrastructure failure (or not) from all of its results. */
 export async function judgeRun(db: pg.Pool | pg.ClientBase, runId: string, guard: InfraGuardSettings): Promise<boolean> {
-	const { rows } = await db.query<{ outcome: 'expected' | 'unexpected' | 'flaky' | 'skipped'; fp: string | null }>(
-		`SELECT outcome, error_fingerprint AS fp FROM test_results WHERE run_id = $1`,
+	const { rows } = await db.query<{ outcome: 'expected' | 'unexpected' | 'flaky' | 'skipped'; fp: string | null; at: Date }>(
+		`SELECT outcome, error_fingerprint AS fp, started_at AS at FROM test_results WHERE run_id = $1`,
 		[runId]
 	);
+	// Start times feed the burst rule (a short outage failing a few consecutive tests with one error).
 	const j = judgeJobInfra(
-		rows.map((r) => ({ outcome: r.outcome, errorFingerprint: r.fp })),
+		rows.map((r) => ({ outcome: r.outcome, errorFingerprint: r.fp, startedAt: r.at })),
 		guard
 	);
 	await db.query(`UPDATE runs SET infra_failure = $2, infra_reason = $3 WHERE id = $1`, [runId, j.infra, j.reason.slice(0, 500)]);
@@ -212,10 +242,9 @@ export async function analyseTests(db: pg.Pool | pg.ClientBase, projectId: strin
 		const histories = await loadHistories(db, chunk, context, runCache);
 		const verdicts: Array<[string, Verdict]> = [];
 		for (const [testId, obs] of histories) {
-			// Infrastructure is judged per job (runs.infra_failure). A project-wide list of "infrastructure
-			// fingerprints" would also swallow a flaky test's own failures whenever an outage happened
-			// to share its message (a timeout, say), so none is passed.
-			verdicts.push([testId, analyzeTest(obs, context.settings)]);
+			// Infrastructure is judged per job (runs.infra_failure), and by error: fingerprints seen (nearly)
+			// only in such jobs (a generic message that also fails ordinary tests never qualifies).
+			verdicts.push([testId, analyzeTest(obs, context.settings, { infraFingerprints: context.infraFingerprints })]);
 		}
 		await saveVerdicts(db, projectId, verdicts);
 		done += verdicts.length;
@@ -227,14 +256,24 @@ export async function analyseTests(db: pg.Pool | pg.ClientBase, projectId: strin
  * The tests a finished run touched that need a full analysis. Most of a run cannot change a
  * verdict, and only gets its counters bumped — that is what keeps the analysis after a 10k-test
  * run within a second or two:
- *  - a healthy test that passed (or was skipped) stays healthy;
+ *  - a healthy test that passed (or was skipped) stays healthy — unless it failed on the same commit
+ *    in another run of the project: a pass there is "mixed outcomes on one commit";
  *  - a broken test that failed on every attempt stays broken;
  *  - a flaky test that passed stays flaky while its clean streak is short of what the "fixed"
  *    rule asks (the streak is counted on, so the run that completes it gets a full analysis).
  */
 async function splitRunTests(db: pg.Pool | pg.ClientBase, runId: string): Promise<{ full: string[]; fast: number }> {
+	// Tests that failed (or passed only on retry) on this run's commit in another run of the project.
+	const failedOnCommit = await db.query<{ test_id: string }>(
+		`SELECT DISTINCT x.test_id
+		 FROM runs ru JOIN runs o ON o.project_id = ru.project_id AND o.commit_sha = ru.commit_sha AND o.id <> ru.id
+		 JOIN test_results x ON x.run_id = o.id
+		 WHERE ru.id = $1 AND x.outcome IN ('unexpected', 'flaky')`,
+		[runId]
+	);
+	const mixed = failedOnCommit.rows.map((r) => r.test_id);
 	const fastPath = `(
-		(h.state = 'healthy' AND r.outcome IN ('expected', 'skipped'))
+		(h.state = 'healthy' AND r.outcome IN ('expected', 'skipped') AND NOT (r.test_id = ANY($2::uuid[])))
 		OR (h.state = 'broken' AND r.outcome = 'unexpected' AND r.failed_attempts >= r.attempts)
 		OR (h.state = 'flaky' AND r.outcome = 'expected'
 		    AND jsonb_typeof(h.evidence->'fixedRule') = 'object'
@@ -251,12 +290,12 @@ async function splitRunTests(db: pg.Pool | pg.ClientBase, runId: string): Promis
 		   analyzed_at = now()
 		 FROM test_results r
 		 WHERE r.run_id = $1 AND h.test_id = r.test_id AND ${fastPath}`,
-		[runId]
+		[runId, mixed]
 	);
 	const { rows } = await db.query<{ test_id: string }>(
 		`SELECT r.test_id FROM test_results r LEFT JOIN test_health h ON h.test_id = r.test_id
 		 WHERE r.run_id = $1 AND (h.test_id IS NULL OR NOT ${fastPath})`,
-		[runId]
+		[runId, mixed]
 	);
 	return { full: rows.map((r) => r.test_id), fast: bumped.rowCount ?? 0 };
 }
@@ -302,6 +341,8 @@ export async function processAnalysisJobs(pool: pg.Pool, limit = 20): Promise<An
 				}
 				for (const t of job.test_ids ?? []) tests.add(t);
 			}
+			// The runs just judged count towards the infrastructure fingerprints.
+			if (list.some((j) => j.run_id)) ctx.infraFingerprints = await projectInfraFingerprints(pool, projectId, ctx.guard);
 			stats.tests += tests.size;
 			stats.analysed += await analyseTests(pool, projectId, [...tests], ctx);
 			await pool.query(`DELETE FROM analysis_jobs WHERE id = ANY($1::bigint[])`, [list.map((j) => j.id)]);
