@@ -136,6 +136,16 @@ export interface StoredBatch {
 	accepted: number;
 	duplicates: number;
 	testIds: string[];
+	/** With `deferClusters`: the error-cluster counts still to record (recordErrorClusters). */
+	clusters: ClusterDelta[];
+}
+
+/** New occurrences of one error fingerprint in a batch. */
+export interface ClusterDelta {
+	fingerprint: string;
+	message: string;
+	n: number;
+	at: string;
 }
 
 interface KnownTest {
@@ -214,14 +224,21 @@ async function resolveTests(client: pg.ClientBase, projectId: string, rows: Prep
 	return ids;
 }
 
-/** Upserts the tests and inserts the results of one batch; results already stored are skipped. */
+/**
+ * Upserts the tests and inserts the results of one batch; results already stored are skipped.
+ *
+ * Every upload of a project with a common failure updates the same error_clusters row, and that
+ * row stays locked until the transaction commits: concurrent uploads would queue on it. With
+ * `deferClusters` the counts are answered instead, for recordErrorClusters after the commit.
+ */
 export async function storeResults(
 	client: pg.ClientBase,
 	projectId: string,
 	runId: string,
-	results: TestResultData[]
+	results: TestResultData[],
+	opts: { deferClusters?: boolean } = {}
 ): Promise<StoredBatch> {
-	if (results.length === 0) return { accepted: 0, duplicates: 0, testIds: [] };
+	if (results.length === 0) return { accepted: 0, duplicates: 0, testIds: [], clusters: [] };
 	const rows = prepare(results);
 	const idByKey = await resolveTests(client, projectId, rows);
 
@@ -260,11 +277,13 @@ export async function storeResults(
 	const insertedIds = new Set(inserted.rows.map((r) => r.test_id));
 	const fresh = rows.filter((r) => insertedIds.has(idByKey.get(r.key)!));
 	await bumpRunCounts(client, runId, fresh);
-	await upsertErrorClusters(client, projectId, fresh);
+	const clusters = clusterDeltas(fresh);
+	if (!opts.deferClusters) await recordErrorClusters(client, projectId, clusters);
 	return {
 		accepted: inserted.rows.length,
 		duplicates: results.length - inserted.rows.length,
-		testIds: [...insertedIds]
+		testIds: [...insertedIds],
+		clusters: opts.deferClusters ? clusters : []
 	};
 }
 
@@ -279,7 +298,7 @@ async function bumpRunCounts(client: pg.ClientBase, runId: string, fresh: Prepar
 	);
 }
 
-async function upsertErrorClusters(client: pg.ClientBase, projectId: string, fresh: PreparedResult[]): Promise<void> {
+function clusterDeltas(fresh: PreparedResult[]): ClusterDelta[] {
 	const clusters = new Map<string, { message: string; n: number; at: string }>();
 	for (const r of fresh) {
 		if (!r.fingerprint || r.message === null) continue;
@@ -289,11 +308,32 @@ async function upsertErrorClusters(client: pg.ClientBase, projectId: string, fre
 			if (r.data.startedAt > c.at) c.at = r.data.startedAt;
 		} else clusters.set(r.fingerprint, { message: r.message.slice(0, 4000), n: 1, at: r.data.startedAt });
 	}
-	if (clusters.size === 0) return;
-	const rows = [...clusters.entries()]
-		.sort(([a], [b]) => (a < b ? -1 : 1))
-		.map(([fingerprint, c]) => ({ fingerprint, message: c.message, n: c.n, at: c.at }));
-	await client.query(
+	return [...clusters.entries()].map(([fingerprint, c]) => ({ fingerprint, message: c.message, n: c.n, at: c.at }));
+}
+
+/** Merges the deltas of several batches of one run. */
+export function mergeClusterDeltas(deltas: ClusterDelta[]): ClusterDelta[] {
+	const out = new Map<string, ClusterDelta>();
+	for (const d of deltas) {
+		const c = out.get(d.fingerprint);
+		if (!c) out.set(d.fingerprint, { ...d });
+		else {
+			c.n += d.n;
+			if (d.at > c.at) c.at = d.at;
+		}
+	}
+	return [...out.values()];
+}
+
+/**
+ * Adds occurrences to the project's error clusters. Outside a transaction (on the pool) it holds
+ * the clusters' rows only for its own statement.
+ */
+export async function recordErrorClusters(db: pg.ClientBase | pg.Pool, projectId: string, clusters: ClusterDelta[]): Promise<void> {
+	if (clusters.length === 0) return;
+	// A stable order keeps concurrent upserts of the same fingerprints from deadlocking.
+	const rows = [...clusters].sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0));
+	await db.query(
 		`INSERT INTO error_clusters AS e (project_id, fingerprint, message, occurrences, first_seen_at, last_seen_at)
 		 SELECT $1, r.fingerprint, r.message, r.n, r.at, r.at
 		 FROM jsonb_to_recordset($2::jsonb) AS r(fingerprint text, message text, n int, at timestamptz)

@@ -10,7 +10,17 @@ import { publicUrl } from '../../bootstrap.js';
 import { collectMetadata, type UploadMetadata } from '../../ingest/metadata.js';
 import { ReportFormatError, formatReportPath, parsePlaywrightReport } from '../../ingest/playwright-json.js';
 import { receiptOf } from '../../ingest/receipt.js';
-import { completeRun, findRun, openRun, runIdentity, storeResults, transaction } from '../../ingest/store.js';
+import {
+	completeRun,
+	findRun,
+	mergeClusterDeltas,
+	openRun,
+	recordErrorClusters,
+	runIdentity,
+	storeResults,
+	transaction,
+	type ClusterDelta
+} from '../../ingest/store.js';
 import type { ParsedReport } from '../../ingest/types.js';
 import { HttpError } from '../../lib/http-errors.js';
 
@@ -116,6 +126,11 @@ function spanOf(parsed: ParsedReport): number | undefined {
 
 const reports: FastifyPluginAsyncZod = async (app) => {
 	const { BODY_LIMIT, DECOMPRESSED_LIMIT } = app.config;
+	/** The run is stored whatever happens here: a lost cluster count is logged, not answered. */
+	const errorClustersOf = (request: FastifyRequest, projectId: string, clusters: ClusterDelta[]) =>
+		recordErrorClusters(app.db.pool, projectId, clusters).catch((err: unknown) =>
+			request.log.warn({ err: (err as Error).message }, 'could not count error clusters')
+		);
 
 	await app.register(multipart, {
 		limits: { fileSize: BODY_LIMIT, files: 1, fields: 64, fieldSize: 4096, parts: 66, fieldNameSize: 100 },
@@ -196,6 +211,7 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 				contentHash: createHash('sha256').update(bytes).digest('hex')
 			});
 
+			const clusters: ClusterDelta[] = [];
 			const { runId, created } = await transaction(app.db.pool, async (client) => {
 				const run = await openRun(client, {
 					projectId: principal.projectId,
@@ -207,11 +223,14 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 				});
 				if (!run.created) return { runId: run.id, created: false };
 				for (let i = 0; i < parsed.results.length; i += STORE_CHUNK) {
-					await storeResults(client, principal.projectId, run.id, parsed.results.slice(i, i + STORE_CHUNK));
+					const batch = await storeResults(client, principal.projectId, run.id, parsed.results.slice(i, i + STORE_CHUNK), { deferClusters: true });
+					clusters.push(...batch.clusters);
 				}
 				await completeRun(client, run.id, { status: parsed.status, durationMs: parsed.durationMs ?? spanOf(parsed) });
 				return { runId: run.id, created: true };
 			});
+			// After the commit: the clusters' rows are shared by every upload of the project.
+			if (created) await errorClustersOf(request, principal.projectId, mergeClusterDeltas(clusters));
 			const run = await findRun(app.db.pool, runId);
 			app.metrics.runsIngested.inc({ source: 'json_upload', created: String(created) });
 			if (created) app.metrics.resultsIngested.inc({ source: 'json_upload' }, run?.total ?? 0);

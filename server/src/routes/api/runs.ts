@@ -11,7 +11,16 @@ import {
 import { projectOf } from '../../auth/plugin.js';
 import { publicUrl } from '../../bootstrap.js';
 import { receiptOf } from '../../ingest/receipt.js';
-import { completeRun, enqueueTestAnalysis, findRun, openRun, runIdentity, storeResults, transaction } from '../../ingest/store.js';
+import {
+	completeRun,
+	enqueueTestAnalysis,
+	findRun,
+	openRun,
+	recordErrorClusters,
+	runIdentity,
+	storeResults,
+	transaction
+} from '../../ingest/store.js';
 import { HttpError } from '../../lib/http-errors.js';
 
 const runParams = z.object({ runId: z.uuid('must be a run id (UUID)') });
@@ -69,11 +78,16 @@ const runs: FastifyPluginAsyncZod = async (app) => {
 			const principal = projectOf(request);
 			const run = await ownRun(principal.projectId, request.params.runId);
 			const stored = await transaction(app.db.pool, async (client) => {
-				const batch = await storeResults(client, principal.projectId, run.id, request.body.results);
+				const batch = await storeResults(client, principal.projectId, run.id, request.body.results, { deferClusters: true });
 				// Results arriving after completion (a late retry of a batch) still reach the analysis.
 				if (run.status !== 'running') await enqueueTestAnalysis(client, principal.projectId, batch.testIds);
 				return batch;
 			});
+			// After the commit: the clusters' rows are shared by every upload of the project. The batch
+			// is stored whatever happens here: a lost cluster count is logged, not answered.
+			await recordErrorClusters(app.db.pool, principal.projectId, stored.clusters).catch((err: unknown) =>
+				request.log.warn({ err: (err as Error).message }, 'could not count error clusters')
+			);
 			app.metrics.resultsIngested.inc({ source: 'reporter' }, stored.accepted);
 			request.log.info({ event: 'results.stored', runId: run.id, accepted: stored.accepted, duplicates: stored.duplicates }, 'results stored');
 			return { accepted: stored.accepted, duplicates: stored.duplicates };
