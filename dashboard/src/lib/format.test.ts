@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ago, commitUrl, dateTime, duration, impact, mergeRequestUrl, pct, pctInterval, safeHref, sha } from './format';
+import { ago, commitUrl, dateTime, duration, impact, impactParts, mergeRequestUrl, pct, pctInterval, safeHref, sha } from './format';
 
 describe('format', () => {
 	it('writes percentages with a decimal only when small', () => {
@@ -24,6 +24,9 @@ describe('format', () => {
 		expect(impact(0.5)).toBe('30 s/day');
 		expect(impact(12.4)).toBe('12 min/day');
 		expect(impact(300)).toBe('5.0 h/day');
+		expect(impactParts(9.1)).toEqual(['9.1', 'min/day']);
+		expect(impactParts(0.001)).toEqual(['< 1', 's/day']);
+		expect(impactParts(0)).toEqual(['0', '']);
 	});
 
 	it('writes times relative to now, and absolute ones in UTC', () => {

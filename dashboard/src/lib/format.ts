@@ -26,6 +26,13 @@ export function duration(ms: number | null | undefined): string {
 }
 
 /** Minutes per day of CI time lost, e.g. "12 min/day". */
+/** The number and its unit apart, for cards that print the unit smaller. */
+export function impactParts(minutesPerDay: number | null | undefined): [string, string] {
+	const s = impact(minutesPerDay);
+	const m = /^(<?\s?[\d.]+)\s(.+)$/.exec(s);
+	return m ? [m[1]!, m[2]!] : [s, ''];
+}
+
 export function impact(minutesPerDay: number | null | undefined): string {
 	if (minutesPerDay === null || minutesPerDay === undefined || !Number.isFinite(minutesPerDay)) return '–';
 	if (minutesPerDay === 0) return '0';
