@@ -8,6 +8,8 @@
  *     (flaky tests, stats, runs, test detail), for LOAD_SECONDS (default 60);
  *   - first against one instance, then against two instances on two ports sharing the database and
  *     Redis (REDIS_URL, default redis://127.0.0.1:6379) for the rate limits.
+ * LOAD_INSTANCES=1 or 2 runs one of the two; LOAD_PASSING_ONLY=1 uploads reports without failures
+ * (no error clusters touched), to compare.
  * Prints, for each: requests sent and answered, errors, p50/p90/p99/max latency of uploads and reads
  * (open loop: from each request's due time), and the rows counted in the database against the rows
  * sent. Exits 1 when a request failed or a row is missing.
@@ -74,7 +76,8 @@ async function once(instances: number): Promise<Outcome> {
 			seconds: SECONDS,
 			reportTests: TESTS,
 			tag,
-			testIds: target.testIds
+			testIds: target.testIds,
+			failing: process.env.LOAD_PASSING_ONLY !== '1'
 		});
 		const serverCpuMs = target.servers.reduce((a, s) => a + cpuMsOf(s.proc.pid), 0) - cpuBefore;
 		const pgCpu = cpuBetween(pgBefore, await postgresCpuMs(target.databaseUrl));

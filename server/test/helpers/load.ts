@@ -34,7 +34,9 @@ export interface LoadOptions {
 	/** Test ids for the test-detail reads. */
 	testIds: string[];
 	timeoutMs?: number;
-	/** Connections per instance. */
+	/** Whether reports carry failed and flaky tests (with errors); default true. */
+	failing?: boolean;
+	/** Connections per instance, for uploads and for reads each. */
 	connections?: number;
 }
 
@@ -78,9 +80,11 @@ function emptyKind(): KindResult {
 }
 
 /** The report bodies to upload: the same suite of tests, with outcomes varying from body to body. */
-export function loadReports(tests: number, variants = 16): string[] {
+export function loadReports(tests: number, variants = 16, failing = true): string[] {
 	return Array.from({ length: variants }, (_, i) =>
-		JSON.stringify(makeReport({ tests, retries: 2, failRate: 0.02, flakyRate: 0.08, seed: 1000 + i, titlePrefix: 'load ' }))
+		JSON.stringify(
+			makeReport({ tests, retries: 2, failRate: failing ? 0.02 : 0, flakyRate: failing ? 0.08 : 0, seed: 1000 + i, titlePrefix: 'load ' })
+		)
 	);
 }
 
@@ -116,8 +120,11 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
 	opts.bases.forEach(assertLoopback);
 	if (opts.testIds.length === 0) throw new Error('runLoad needs test ids for the test-detail reads');
 	const timeoutMs = opts.timeoutMs ?? 30_000;
-	const agent = new http.Agent({ keepAlive: true, maxSockets: opts.connections ?? 48 });
-	const bodies = loadReports(opts.reportTests);
+	// Uploaders (CI jobs) and readers (dashboard users) are different clients: separate connection
+	// pools, so that neither queues behind the other on this side.
+	const uploadAgent = new http.Agent({ keepAlive: true, maxSockets: opts.connections ?? 48 });
+	const readAgent = new http.Agent({ keepAlive: true, maxSockets: opts.connections ?? 48 });
+	const bodies = loadReports(opts.reportTests, 16, opts.failing ?? true);
 	const expectedTotal = opts.reportTests;
 	const uploads = emptyKind();
 	const reads = emptyKind();
@@ -157,7 +164,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
 	const sendUpload = (i: number, due: number) => {
 		const key = `${opts.tag}-${String(i).padStart(6, '0')}`;
 		const base = opts.bases[i % opts.bases.length]!;
-		const p = request(agent, base, {
+		const p = request(uploadAgent, base, {
 			method: 'POST',
 			path: '/api/v1/reports',
 			headers: {
@@ -190,7 +197,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
 					: route === 'stats'
 						? `/api/v1/projects/${opts.projectId}/stats?days=30`
 						: `/api/v1/projects/${opts.projectId}/flaky-tests?pageSize=50`;
-		const p = request(agent, base, { method: 'GET', path, headers: { authorization: `Bearer ${opts.readToken}` }, timeoutMs });
+		const p = request(readAgent, base, { method: 'GET', path, headers: { authorization: `Bearer ${opts.readToken}` }, timeoutMs });
 		track([reads, readsByRoute[route]!], due, p, (a) => a.status === 200);
 	};
 
@@ -220,7 +227,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
 		tick();
 	});
 	while (inFlight.size > 0) await Promise.all([...inFlight]);
-	agent.destroy();
+	uploadAgent.destroy();
+	readAgent.destroy();
 	for (const k of [uploads, reads, ...Object.values(readsByRoute)]) k.latencies.sort((a, b) => a - b);
 	return { uploads, reads, readsByRoute, elapsedMs: lastEnd - start, maxSendLagMs, stored };
 }
