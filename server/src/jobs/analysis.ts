@@ -49,7 +49,11 @@ export interface AnalysisStats {
 	analysed: number;
 }
 
-export async function projectContext(db: pg.Pool | pg.ClientBase, projectId: string): Promise<ProjectContext> {
+export async function projectContext(
+	db: pg.Pool | pg.ClientBase,
+	projectId: string,
+	options: { infraFingerprints?: boolean } = {}
+): Promise<ProjectContext> {
 	const { rows } = await db.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM projects WHERE id = $1`, [projectId]);
 	const stored = (rows[0]?.settings ?? {}) as { analysis?: object; infraGuard?: object; defaultBranch?: string };
 	const guard = safeSettings(() => resolveInfraGuardSettings(stored.infraGuard ?? {}), () => resolveInfraGuardSettings({}));
@@ -57,7 +61,8 @@ export async function projectContext(db: pg.Pool | pg.ClientBase, projectId: str
 		settings: safeSettings(() => resolveAnalysisSettings(stored.analysis ?? {}), () => resolveAnalysisSettings({})),
 		guard,
 		defaultBranches: stored.defaultBranch ? [stored.defaultBranch] : ['main', 'master'],
-		infraFingerprints: await projectInfraFingerprints(db, projectId, guard)
+		// The worker reads them after judging its runs (see processAnalysisJobs).
+		infraFingerprints: options.infraFingerprints === false ? new Set() : await projectInfraFingerprints(db, projectId, guard)
 	};
 }
 
@@ -324,7 +329,7 @@ export async function processAnalysisJobs(pool: pg.Pool, limit = 20): Promise<An
 	}
 	for (const [projectId, list] of byProject) {
 		try {
-			const ctx = await projectContext(pool, projectId);
+			const ctx = await projectContext(pool, projectId, { infraFingerprints: false });
 			const tests = new Set<string>();
 			for (const job of list) {
 				if (job.run_id) {
@@ -341,8 +346,8 @@ export async function processAnalysisJobs(pool: pg.Pool, limit = 20): Promise<An
 				}
 				for (const t of job.test_ids ?? []) tests.add(t);
 			}
-			// The runs just judged count towards the infrastructure fingerprints.
-			if (list.some((j) => j.run_id)) ctx.infraFingerprints = await projectInfraFingerprints(pool, projectId, ctx.guard);
+			// After judging: the runs just judged count towards the infrastructure fingerprints.
+			ctx.infraFingerprints = await projectInfraFingerprints(pool, projectId, ctx.guard);
 			stats.tests += tests.size;
 			stats.analysed += await analyseTests(pool, projectId, [...tests], ctx);
 			await pool.query(`DELETE FROM analysis_jobs WHERE id = ANY($1::bigint[])`, [list.map((j) => j.id)]);
