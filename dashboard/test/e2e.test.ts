@@ -495,6 +495,11 @@ describe('dashboard in Chromium', () => {
 			const res = await page.goto(path);
 			expect({ path, status: res?.status() }).toEqual({ path, status: 404 });
 			expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('This page does not exist');
+			if (path === '/projects/nope') {
+				// Inside the app the sidebar stays, with the way back.
+				expect(await page.getByRole('navigation', { name: 'Account' }).count()).toBe(1);
+				await shot(page, 'not-found-in-app');
+			}
 		}
 		await shot(page, 'not-found');
 	});
