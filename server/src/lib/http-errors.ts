@@ -34,7 +34,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 		const msg = (e as { message?: unknown }).message;
 		if (
 			typeof msg === 'string' &&
-			/Connection terminated|connection timeout|timeout exceeded when trying to connect|Can't reach database|the database system is (starting up|shutting down)/i.test(
+			/Connection terminated|connection timeout|timeout exceeded when trying to connect|Can't reach database|the database system is (starting up|shutting down)|has encountered a connection error and is not queryable/i.test(
 				msg
 			)
 		)
