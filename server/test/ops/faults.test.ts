@@ -389,7 +389,8 @@ describe('PostgreSQL stopped during ingestion', () => {
 
 		const all = [...statuses.values()];
 		// Never 500: a request meeting the outage answers 503, whatever it was doing.
-		expect(all.filter((s) => s !== 201 && s !== 503)).toEqual([]);
+		const failed = (server.output().stdout + server.output().stderr).split('\n').filter((l) => l.includes('"request failed"'));
+		expect(all.filter((s) => s !== 201 && s !== 503), failed.join('\n')).toEqual([]);
 		expect(all.filter((s) => s === 503).length).toBeGreaterThanOrEqual(3);
 		expect(all.at(-1)).toBe(201);
 		// What was acknowledged is stored whole; nothing is stored in part.
