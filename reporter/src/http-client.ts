@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
 import { createDebug, type Debug } from './log.js';
 import { fromHttpStatus, fromNetworkError, UploadError } from './upload-error.js';
 
@@ -45,6 +46,16 @@ export interface HttpResponse {
 
 const defaultSleep = (ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal });
 
+const require = createRequire(import.meta.url);
+
+/**
+ * undici, loaded on first use: it costs about a tenth of a second of CPU to load, which runs that
+ * send nothing (no URL, disabled, `merge-reports`) should not pay.
+ */
+function undici(): typeof import('undici') {
+	return require('undici') as typeof import('undici');
+}
+
 /** Delay before retry number `attempt` (1-based): exponential, with "equal jitter". */
 export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
 	const exp = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
@@ -81,7 +92,7 @@ export default class HttpClient {
 
 	constructor(private readonly options: HttpClientOptions) {
 		this.debug = options.debug ?? createDebug('flackyness:http');
-		this.agent = new Agent({
+		this.agent = new (undici().Agent)({
 			keepAliveTimeout: 10_000,
 			connections: 4,
 			connect: { timeout: options.requestTimeoutMs },
@@ -190,7 +201,7 @@ export default class HttpClient {
 			headers['content-type'] = 'application/json';
 		}
 		const timeout = req.timeoutMs ?? this.options.requestTimeoutMs;
-		const res = await request(`${this.options.baseUrl}${req.path}`, {
+		const res = await undici().request(`${this.options.baseUrl}${req.path}`, {
 			method: req.method,
 			headers,
 			body,

@@ -38,6 +38,26 @@ describe('package', () => {
 		expect(pack!.size).toBeLessThan(100_000);
 	});
 
+	it('loads undici only when it has something to send', () => {
+		const script = `
+			import { createRequire } from 'node:module';
+			const require = createRequire(process.argv[1]);
+			const undiciLoaded = () => Object.keys(require.cache).some((file) => file.includes('/undici/'));
+			const { default: Reporter } = await import(process.argv[2]);
+			const quiet = new Reporter({ disabled: true });
+			quiet.onBegin({ rootDir: '/tmp', configFile: '/tmp/playwright.config.ts', version: '1.65.1', shard: null }, { allTests: () => [] });
+			const before = undiciLoaded();
+			const { default: HttpClient } = await import(process.argv[3]);
+			new HttpClient({ baseUrl: 'http://127.0.0.1:9', requestTimeoutMs: 1000 });
+			console.log(JSON.stringify({ before, after: undiciLoaded() }));`;
+		const out = execFileSync(
+			process.execPath,
+			['--input-type=module', '-e', script, path.join(PACKAGE_DIR, 'package.json'), path.join(PACKAGE_DIR, 'dist/index.js'), path.join(PACKAGE_DIR, 'dist/http-client.js')],
+			{ encoding: 'utf8' }
+		);
+		expect(JSON.parse(out)).toEqual({ before: false, after: true });
+	});
+
 	it('declares its command, engines and exports', () => {
 		const pkg = JSON.parse(readFileSync(path.join(PACKAGE_DIR, 'package.json'), 'utf8')) as Record<string, unknown>;
 		expect(pkg.bin).toEqual({ 'flackyness-reporter': 'dist/cli.js' });
