@@ -31,7 +31,7 @@ beforeAll(async () => {
 		const run = await runPlaywright(suite, { FIXTURE_NO_FLACKYNESS: '1', FIXTURE_GATE: gate });
 		baseline[suite] = { code: run.code, ms: run.ms };
 	}
-});
+}, 300_000);
 afterAll(async () => {
 	await Promise.all(proxies.map((p) => p.close()));
 	await server?.destroy();
@@ -65,7 +65,8 @@ async function gatedRun(project: Project, env: Record<string, string>, atGate: (
 	return running;
 }
 
-describe('the real server failing during a run', () => {
+// Real processes on a shared CI machine: minutes, not the default two.
+describe('the real server failing during a run', { timeout: 300_000 }, () => {
 	it('killed between batches and restarted during the run: exit code unchanged, every test stored once', async () => {
 		const project = await server.createProject('killed-restarted');
 		const run = await gatedRun(project, {}, async () => {

@@ -10,12 +10,13 @@ import { storedRuns } from './helpers/stored.js';
 let server: RealServer;
 beforeAll(async () => {
 	server = await startRealServer();
-});
+}, 300_000);
 afterAll(async () => {
 	await server?.destroy();
 });
 
-describe('quarantine with the real server', () => {
+// Real processes on a shared CI machine: minutes, not the default two.
+describe('quarantine with the real server', { timeout: 300_000 }, () => {
 	it('lets a run whose only failure is quarantined pass with FLACKYNESS_QUARANTINE=pass, and still stores the failure', async () => {
 		const project = await server.createProject('quarantine');
 		const workdir = makeProject();

@@ -16,7 +16,7 @@ const PLAYWRIGHT = path.join(PACKAGE_DIR, 'node_modules/.bin/playwright');
 let server: RealServer;
 beforeAll(async () => {
 	server = await startRealServer();
-});
+}, 300_000);
 afterAll(async () => {
 	await server?.destroy();
 });
@@ -40,7 +40,8 @@ function parallelJob(index: number, total: number): Record<string, string> {
 	};
 }
 
-describe('shards and merge-reports against the real server', () => {
+// Real processes on a shared CI machine: minutes, not the default two.
+describe('shards and merge-reports against the real server', { timeout: 300_000 }, () => {
 	it('stores each shard as a run of one group, and merge-reports adds nothing', async () => {
 		const sharded = await server.createProject('sharded');
 		const project = makeProject();

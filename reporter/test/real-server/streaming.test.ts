@@ -17,7 +17,7 @@ beforeAll(async () => {
 	server = await startRealServer();
 	streamed = await server.createProject('streamed');
 	uploaded = await server.createProject('uploaded');
-});
+}, 300_000);
 afterAll(async () => {
 	await server?.destroy();
 });
@@ -97,7 +97,8 @@ async function streamAndCompare(suite: Suite, env: Record<string, string>, args:
 	return { run, stored };
 }
 
-describe('streaming to the real server', () => {
+// Real processes on a shared CI machine: minutes, not the default two.
+describe('streaming to the real server', { timeout: 300_000 }, () => {
 	it('stores what Playwright’s JSON reporter wrote: passing, failing, flaky, skipped, test.fail(), timeouts, two projects', async () => {
 		const { run, stored } = await streamAndCompare('basic', { ...gitlab('123456'), FLACKYNESS_BATCH_SIZE: '5' });
 		expect(run.code).toBe(1);
