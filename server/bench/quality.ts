@@ -5,9 +5,18 @@
  *   npx tsx server/bench/quality.ts --seeds 100-109     report seeds (never tune on these)
  *   npx tsx server/bench/quality.ts --seeds 1-10        tuning seeds
  *   npx tsx server/bench/quality.ts --perf              10 000 tests × 300 runs, timed
+ *   npx tsx server/bench/quality.ts --seeds 100-109 --http
+ *       the same, through the real server: per seed a fresh PostgreSQL database, app.ts on loopback,
+ *       every upload POSTed to /api/v1/reports, the analysis queue drained after each upload (the
+ *       incremental path), verdicts read back through the read API (`engine`), next to the engine
+ *       run in memory on the same reports (`engine(mem)`); see quality-http.ts
  *   options: --json (machine-readable), --verbose (per-seed lines and misclassified tests),
  *            --no-infra-fingerprints (per-job guard only), --no-start-times (guard without its burst
- *            rule), --flip-grid (F1 of flip-rate thresholds)
+ *            rule), --flip-grid (F1 of flip-rate thresholds), --days N / --files N (smaller
+ *            simulations), --drain-every N (HTTP mode: drain the queue after every N uploads),
+ *            --no-mem (HTTP mode: leave out the in-memory engine row),
+ *            --parallel N (N seeds at a time), --history-limit N (the
+ *            in-memory engine sees each test's newest N results, like the server's HISTORY_LIMIT)
  */
 import { analyzeTest } from '../src/analysis/engine.js';
 import { infraFingerprints, judgeJobInfra, type FingerprintStats } from '../src/analysis/infra.js';
@@ -16,7 +25,8 @@ import type { Outcome, RunObservation, Verdict } from '../src/analysis/types.js'
 import { spawnSync } from 'node:child_process';
 import { Rng } from '../src/sim/prng.js';
 import { simulate } from '../src/sim/simulator.js';
-import { identityKey, type SimTruth, type TruthTest } from '../src/sim/types.js';
+import { identityKey, type SimOptions, type SimTruth, type SimUpload, type TruthTest } from '../src/sim/types.js';
+import type { HttpSeedResult } from './quality-http.js';
 
 // ---------------------------------------------------------------------------------------------
 // Ingestion, in memory
@@ -28,21 +38,32 @@ interface Ingested {
 	jobs: number;
 	jobsFlaggedInfra: Set<string>;
 	end: Date;
+	/** Observation run id → index of its upload (for runs to detect in HTTP mode). */
+	uploadOf: Map<string, number>;
+	results: number;
 }
 
 // The adapter reaches the server's parser, which imports the protocol package at run time; see main().
 let adapter: typeof import('../src/sim/adapter.js');
 
-function ingest(seed: number): Ingested {
+async function ingest(
+	seed: number,
+	beforeUploads?: (truth: SimTruth) => Promise<(upload: SimUpload, index: number) => Promise<void>>
+): Promise<Ingested> {
 	const { reportResults, resultFingerprint, runContextFromMetadata, toJobResult, toObservation } = adapter;
-	const sim = simulate({ seed });
+	const sim = simulate({ seed, ...simOptions });
 	const histories = new Map<string, RunObservation[]>();
 	const fingerprintStats = new Map<string, FingerprintStats>();
 	const jobsFlaggedInfra = new Set<string>();
+	const uploadOf = new Map<string, number>();
+	const onUpload = beforeUploads ? await beforeUploads(sim.truth) : undefined;
 	let jobs = 0;
+	let resultCount = 0;
 	for (const upload of sim.uploads()) {
+		if (onUpload) await onUpload(upload, jobs);
 		jobs++;
 		const results = reportResults(upload.report);
+		resultCount += results.length;
 		const fingerprints = results.map(resultFingerprint);
 		const judgement = judgeJobInfra(
 			results.map((r, i) => {
@@ -62,6 +83,7 @@ function ingest(seed: number): Ingested {
 		}
 		// No commit order: like the server, the engine orders default-branch commits by their first pipeline.
 		const run = runContextFromMetadata(upload.metadata, new Date(upload.report.stats.startTime), { infra: judgement.infra });
+		uploadOf.set(run.runId, jobs - 1);
 		results.forEach((r, i) => {
 			const key = identityKey(r.file, r.titlePath, r.projectName);
 			const obs = toObservation(r, run, fingerprints[i]);
@@ -76,9 +98,24 @@ function ingest(seed: number): Ingested {
 		infraFingerprints: infraFingerprints(fingerprintStats.values(), DEFAULT_INFRA_GUARD_SETTINGS),
 		jobs,
 		jobsFlaggedInfra,
-		end: new Date(sim.truth.end)
+		end: new Date(sim.truth.end),
+		uploadOf,
+		results: resultCount
 	};
 }
+
+const numberArg = (name: string): number | undefined => {
+	const i = process.argv.indexOf(name);
+	if (i < 0) return undefined;
+	const n = Number(process.argv[i + 1]);
+	if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} needs a positive whole number`);
+	return n;
+};
+/** `--days N`, `--files N`: smaller simulations (defaults: 35 days, 25–45 files from the seed). */
+const simOptions: Omit<SimOptions, 'seed'> = {
+	...(numberArg('--days') !== undefined ? { days: numberArg('--days')! } : {}),
+	...(numberArg('--files') !== undefined ? { files: numberArg('--files')! } : {})
+};
 
 /** `--no-infra-fingerprints`: judge infrastructure per job only, as a server without error-cluster statistics would. */
 const useInfraFingerprints = !process.argv.includes('--no-infra-fingerprints');
@@ -201,33 +238,75 @@ interface Misclassified {
 	call: string;
 }
 
-function scoreSeed(
-	data: Ingested,
-	settings: AnalysisSettings,
-	tallies: Map<string, Tally>,
-	misses: Misclassified[],
-	timing: { engineMs: number; tests: number }
-) {
+/** What the scoring reads of a verdict (the engine's own, or one read back through the API). */
+type ScoredVerdict = Pick<Verdict, 'state' | 'score' | 'changePointSha' | 'evidence'>;
+
+/** An engine to score: the engine run in memory, or the server's verdicts read through the API. */
+interface EngineSource {
+	name: string;
+	verdict(key: string, history: readonly RunObservation[]): ScoredVerdict | null;
+	/** Runs since `since` until first called flaky, or null. */
+	detect(key: string, history: readonly RunObservation[], since: number): number | null;
+}
+
+/** The engine in memory, on the whole history, with the harness's own "now" and fingerprints. */
+function memoryEngine(name: string, data: Ingested, settings: AnalysisSettings, timing: { engineMs: number; tests: number }): EngineSource {
+	const context = { now: data.end, infraFingerprints: useInfraFingerprints ? data.infraFingerprints : undefined };
+	const engine = (h: readonly RunObservation[]) => analyzeTest(historyLimit ? newest(h, historyLimit) : h, settings, context);
+	const cache = new Map<string, Verdict>();
+	return {
+		name,
+		verdict(key, history) {
+			const cached = cache.get(key);
+			if (cached) return cached;
+			const started = performance.now();
+			const v = engine(history);
+			timing.engineMs += performance.now() - started;
+			timing.tests++;
+			cache.set(key, v);
+			return v;
+		},
+		detect: (_key, history, since) => runsToDetect('engine', history, since, engine)
+	};
+}
+
+/** `--history-limit N`: the in-memory engine sees each test's newest N results only, as the server's HISTORY_LIMIT does. */
+const historyLimit = numberArg('--history-limit');
+const newest = (h: readonly RunObservation[], n: number) =>
+	h.length <= n ? h : [...h].sort((a, b) => b.at.getTime() - a.at.getTime()).slice(0, n);
+
+/** The server's verdicts (HTTP mode); runs to detect from the upload after which the test first turned flaky. */
+function httpEngine(name: string, data: Ingested, http: HttpSeedResult): EngineSource {
+	return {
+		name,
+		verdict: (key) => http.verdicts.get(key) ?? null,
+		detect(key, history, since) {
+			const upload = http.firstFlaky.get(key);
+			if (upload === undefined) return null;
+			return ran(history).filter((o) => o.at.getTime() >= since && data.uploadOf.get(o.runId)! <= upload).length;
+		}
+	};
+}
+
+function scoreSeed(data: Ingested, engines: EngineSource[], tallies: Map<string, Tally>, misses: Misclassified[], missing: Map<string, number>) {
 	const { truth, histories } = data;
 	const outageJobs = new Set(truth.outages.map((o) => o.jobId));
 	const victims = new Set(truth.outages.flatMap((o) => o.victims));
 	const commitTime = new Map(truth.commits.map((c) => [c.sha, Date.parse(c.at)]));
 	const commitIndex = new Map(truth.commits.map((c, i) => [c.sha, i]));
-	const context = { now: data.end, infraFingerprints: useInfraFingerprints ? data.infraFingerprints : undefined };
-	const engine = (h: readonly RunObservation[]) => analyzeTest(h, settings, context);
+	const isEngine = (name: string) => engines.some((e) => e.name === name);
 
 	for (const t of truth.tests) {
 		if (t.class === 'skipped') continue;
 		const history = histories.get(t.key);
 		if (!history || ran(history).length === 0) continue;
-		const started = performance.now();
-		const verdict = engine(history);
-		timing.engineMs += performance.now() - started;
-		timing.tests++;
-		const calls: [string, Call, Verdict | null][] = [
-			['engine', { flaky: verdict.state === 'flaky', estimate: verdict.score }, verdict],
-			...Object.entries(baselines).map(([name, f]) => [name, f(history), null] as [string, Call, null])
-		];
+		const calls: [string, Call, ScoredVerdict | null][] = [];
+		for (const e of engines) {
+			const verdict = e.verdict(t.key, history);
+			if (!verdict) missing.set(e.name, (missing.get(e.name) ?? 0) + 1);
+			calls.push([e.name, { flaky: verdict?.state === 'flaky', estimate: verdict?.score ?? 0 }, verdict]);
+		}
+		calls.push(...Object.entries(baselines).map(([name, f]) => [name, f(history), null] as [string, Call, null]));
 		for (const [name, call, v] of calls) {
 			let tally = tallies.get(name);
 			if (!tally) tallies.set(name, (tally = newTally()));
@@ -235,7 +314,7 @@ function scoreSeed(
 		}
 	}
 
-	function score(tally: Tally, name: string, t: TruthTest, call: Call, v: Verdict | null, history: RunObservation[]) {
+	function score(tally: Tally, name: string, t: TruthTest, call: Call, v: ScoredVerdict | null, history: RunObservation[]) {
 		if (call.flaky) tally.flakyCalls++;
 		const miss = (what: string) =>
 			misses.push({ seed: truth.seed, detector: name, key: t.key, truth: describeTruth(t), call: v ? `${v.state}: ${v.evidence.reasons[0]}` : what });
@@ -246,13 +325,14 @@ function scoreSeed(
 			if (call.flaky) {
 				tally.tp[b]!++;
 				if (detectable) tally.tpDetectable[b]!++;
-				const runs = runsToDetect(name, history, since, name === 'engine' ? engine : baselines[name]!);
+				const engine = engines.find((e) => e.name === name);
+				const runs = engine ? engine.detect(t.key, history, since) : runsToDetect(name, history, since, baselines[name]!);
 				if (runs !== null) tally.detectRuns.push(runs);
 			} else {
 				tally.fn[b]!++;
 				if (detectable) {
 					tally.fnDetectable[b]!++;
-					if (name === 'engine') miss('');
+					if (isEngine(name)) miss('');
 				}
 			}
 			return;
@@ -266,7 +346,7 @@ function scoreSeed(
 		// Everything else is not flaky.
 		if (call.flaky) {
 			tally.fp[Math.max(0, bucketOf(call.estimate))]!++;
-			if (name === 'engine') miss('');
+			if (isEngine(name)) miss('');
 		}
 		if (t.class === 'regression') {
 			tally.regressions++;
@@ -296,7 +376,7 @@ function scoreSeed(
 				if (failing >= 2) {
 					tally.regressionsLocatable++;
 					if (located) tally.regressionsExact++;
-					else if (name === 'engine') miss('');
+					else if (isEngine(name)) miss('');
 				}
 			}
 		} else if (t.class === 'stable') {
@@ -391,7 +471,7 @@ function printReport(seeds: number[], tallies: Map<string, Tally>, extra: string
 	const header2 = ['detector', 'regr->flaky', 'ongoing->broken', 'start exact', 'exact(all)', 'in range(all)', 'outage victims->flaky', 'branch-broken->flaky', 'stable->flaky', 'stable->suspect', 'fixed-flaky: fixed/flaky', 'median runs to detect'];
 	const rows2: string[][] = [];
 	for (const [name, t] of tallies) {
-		const engine = name === 'engine';
+		const engine = name.startsWith('engine');
 		rows2.push([
 			name,
 			`${t.regressionsFlaky}/${t.regressions} ${pct(t.regressionsFlaky, t.regressions)}`,
@@ -482,6 +562,16 @@ function perf() {
 
 // ---------------------------------------------------------------------------------------------
 
+/** " (memory→server: n, …)" */
+function summarise(ds: { memory: string; server: string }[]): string {
+	const counts = new Map<string, number>();
+	for (const d of ds) {
+		const k = `${d.memory.split(':')[0]}→${d.server.split(':')[0]}`;
+		counts.set(k, (counts.get(k) ?? 0) + 1);
+	}
+	return counts.size === 0 ? '' : ` (memory→server: ${[...counts].map(([k, n]) => `${k} ${n}`).join(', ')})`;
+}
+
 function parseSeeds(spec: string): number[] {
 	const seeds: number[] = [];
 	for (const part of spec.split(',')) {
@@ -507,6 +597,11 @@ async function main() {
 		perf();
 		return;
 	}
+	const http = args.includes('--http');
+	const withMemory = !http || !args.includes('--no-mem');
+	const drainEvery = numberArg('--drain-every') ?? 1;
+	const parallel = numberArg('--parallel') ?? 1;
+	const httpMode = http ? await import('./quality-http.js') : undefined;
 	const seedsArg = args[args.indexOf('--seeds') + 1];
 	const seeds = parseSeeds(args.includes('--seeds') && seedsArg ? seedsArg : '1-10');
 	const verbose = args.includes('--verbose');
@@ -517,16 +612,68 @@ async function main() {
 	let cleanJobsFlagged = 0;
 	let jobs = 0;
 	const flipData: { flaky: boolean; flip: number }[] = [];
+	const missing = new Map<string, number>();
+	const serverOutageKinds = { 'app-down': [0, 0], browser: [0, 0], blip: [0, 0] };
+	let serverCleanJobsFlagged = 0;
+	const httpTotals = { upload: 0, drain: 0, read: 0, total: 0, created: 0, duplicate: 0, storedMismatch: [] as string[], jobs: 0, fastPath: 0, analysed: 0 };
+	const disagreements: { seed: number; key: string; truth: string; memory: string; server: string }[] = [];
 	const started = performance.now();
-	for (const seed of seeds) {
-		const data = ingest(seed);
+	const runSeed = async (seed: number) => {
+		let session: Awaited<ReturnType<NonNullable<typeof httpMode>['startHttpSeed']>> | undefined;
+		let httpResult: HttpSeedResult | undefined;
+		let data: Ingested;
+		try {
+			data = await ingest(
+				seed,
+				httpMode &&
+					(async (truth) => {
+						const commitTime = new Map(truth.commits.map((c) => [c.sha, Date.parse(c.at)]));
+						const since = new Map(truth.tests.map((t) => [t.key, t.flakySinceSha ? commitTime.get(t.flakySinceSha)! : -Infinity]));
+						session = await httpMode.startHttpSeed({
+							drainEvery,
+							detectFrom: (key) => since.get(key) ?? -Infinity,
+							...(verbose ? { progress: (n: number) => console.error(`seed ${seed}: ${n} uploads`) } : {})
+						});
+						return (upload, index) => session!.upload(upload, index);
+					})
+			);
+			if (session) httpResult = await session.finish();
+		} finally {
+			await session?.close();
+		}
 		jobs += data.jobs;
 		const outageIds = new Set(data.truth.outages.map((o) => o.jobId));
 		for (const o of data.truth.outages) {
 			outageKinds[o.kind][1]!++;
 			if (data.jobsFlaggedInfra.has(o.jobId)) outageKinds[o.kind][0]!++;
+			if (httpResult) {
+				serverOutageKinds[o.kind][1]!++;
+				if (httpResult.infraJobs.has(o.jobId)) serverOutageKinds[o.kind][0]!++;
+			}
 		}
 		for (const id of data.jobsFlaggedInfra) if (!outageIds.has(id)) cleanJobsFlagged++;
+		if (httpResult) {
+			for (const id of httpResult.infraJobs) if (!outageIds.has(id)) serverCleanJobsFlagged++;
+			const h = httpResult;
+			httpTotals.upload += h.ms.upload;
+			httpTotals.drain += h.ms.drain;
+			httpTotals.read += h.ms.read;
+			httpTotals.total += h.ms.total;
+			httpTotals.created += h.uploads.created;
+			httpTotals.duplicate += h.uploads.duplicate;
+			httpTotals.jobs += h.analysis.jobs;
+			httpTotals.fastPath += h.analysis.fastPath;
+			httpTotals.analysed += h.analysis.analysed;
+			if (h.stored.runs !== data.jobs || h.stored.results !== data.results) {
+				httpTotals.storedMismatch.push(`seed ${seed}: stored ${h.stored.runs} runs / ${h.stored.results} results, sent ${data.jobs} / ${data.results}`);
+			}
+			if (verbose) {
+				console.error(
+					`seed ${seed} over HTTP: upload ${(h.ms.upload / 1000).toFixed(1)} s, analysis ${(h.ms.drain / 1000).toFixed(1)} s ` +
+						`(${h.analysis.fastPath} fast-path, ${h.analysis.analysed} analysed), reads ${(h.ms.read / 1000).toFixed(1)} s, total ${(h.ms.total / 1000).toFixed(1)} s`
+				);
+			}
+		}
 		if (args.includes('--flip-grid')) {
 			for (const t of data.truth.tests) {
 				const h = data.histories.get(t.key);
@@ -534,9 +681,30 @@ async function main() {
 				const r = [...ran(h)].sort((a, b) => a.at.getTime() - b.at.getTime());
 				flipData.push({ flaky: t.class === 'flaky', flip: flipRate(r) });
 			}
-			continue;
+			return;
 		}
-		scoreSeed(data, DEFAULT_ANALYSIS_SETTINGS, tallies, misses, timing);
+		const engines: EngineSource[] = [];
+		if (httpResult) engines.push(httpEngine('engine', data, httpResult));
+		if (withMemory) engines.push(memoryEngine(httpResult ? 'engine(mem)' : 'engine', data, DEFAULT_ANALYSIS_SETTINGS, timing));
+		scoreSeed(data, engines, tallies, misses, missing);
+		if (httpResult && withMemory) {
+			const mem = engines[1]!;
+			for (const t of data.truth.tests) {
+				const history = data.histories.get(t.key);
+				if (t.class === 'skipped' || !history || ran(history).length === 0) continue;
+				const a = mem.verdict(t.key, history);
+				const b = httpResult.verdicts.get(t.key);
+				if (a?.state !== b?.state) {
+					disagreements.push({
+						seed,
+						key: t.key,
+						truth: describeTruth(t),
+						memory: a ? `${a.state}: ${a.evidence.reasons[0]}` : 'none',
+						server: b ? `${b.state}: ${b.evidence.reasons[0]}` : 'none'
+					});
+				}
+			}
+		}
 		if (verbose) {
 			const t = data.truth;
 			console.error(
@@ -544,7 +712,16 @@ async function main() {
 					`${t.retries.defaultBranchFrom ? `→${t.retries.defaultBranchFrom.retries}` : ''} mr ${t.retries.mergeRequest}, ${data.jobs} jobs, ${t.outages.length} outages`
 			);
 		}
-	}
+	};
+	// `--parallel N`: seeds N at a time (each HTTP seed has its own database and server).
+	const queue = [...seeds];
+	await Promise.all(
+		Array.from({ length: Math.min(parallel, seeds.length) }, async () => {
+			for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) await runSeed(seed);
+		})
+	);
+	misses.sort((a, b) => a.seed - b.seed);
+	disagreements.sort((a, b) => a.seed - b.seed);
 	if (args.includes('--flip-grid')) {
 		for (const threshold of [0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3]) {
 			const tp = flipData.filter((d) => d.flaky && d.flip > threshold).length;
@@ -557,10 +734,33 @@ async function main() {
 	const kinds = Object.entries(outageKinds)
 		.map(([kind, [flagged, total]]) => `${kind} ${flagged}/${total}`)
 		.join(', ');
+	const serverKinds = Object.entries(serverOutageKinds)
+		.map(([kind, [flagged, total]]) => `${kind} ${flagged}/${total}`)
+		.join(', ');
+	const simDesc = `Simulation: ${simOptions.days ?? 35} days, ${simOptions.files ?? '25–45 (from the seed)'} spec files.`;
+	const httpLines = http
+		? [
+				`HTTP mode: every upload POSTed to /api/v1/reports (X-Flackyness-* headers) of a fresh PostgreSQL database per seed, analysis queue ` +
+					`drained after every ${drainEvery === 1 ? 'upload' : `${drainEvery} uploads`} (incremental path), verdicts read through ` +
+					`/api/v1/projects/:id/flaky-tests and /api/v1/tests/:id. \`engine\` = the API's verdicts` +
+					`${withMemory ? '; `engine(mem)` = the engine in memory on the same reports' : ''}.`,
+				`Uploads: ${httpTotals.created} stored (201), ${httpTotals.duplicate} answered as duplicates (200). Analysis: ${httpTotals.jobs} queue jobs, ` +
+					`${httpTotals.fastPath} results on a fast path, ${httpTotals.analysed} test analyses. Server-judged outage jobs: ${serverKinds}; ` +
+					`jobs without an outage flagged: ${serverCleanJobsFlagged}.`,
+				`HTTP time: upload ${(httpTotals.upload / 1000).toFixed(0)} s, analysis ${(httpTotals.drain / 1000).toFixed(0)} s, reads ` +
+					`${(httpTotals.read / 1000).toFixed(0)} s, per-seed total ${(httpTotals.total / 1000).toFixed(0)} s.`,
+				...(httpTotals.storedMismatch.length ? [`STORED DATA DIFFERS: ${httpTotals.storedMismatch.join('; ')}`] : []),
+				...[...missing].map(([name, n]) => `${name}: ${n} scored tests without a verdict.`),
+				...(withMemory ? [`Verdict states differing between engine and engine(mem): ${disagreements.length}${summarise(disagreements)}.`] : [])
+			]
+		: [];
 	const extra = [
+		simDesc,
+		...httpLines,
 		`Reports parsed by server/src/ingest/playwright-json.ts. Engine: default settings` +
 			`${useInfraFingerprints ? ', infrastructure fingerprints from error-cluster statistics' : ', no infrastructure fingerprints'}` +
-			`${useStartTimes ? '' : ', guard without start times'}. ` +
+			`${useStartTimes ? '' : ', guard without start times'}` +
+			`${historyLimit ? `, in-memory engine on each test's newest ${historyLimit} results` : ''}. ` +
 			'Baselines see raw data (no infrastructure guard).',
 		`Jobs: ${jobs}. Outage jobs flagged by the infrastructure guard: ${kinds}; jobs without an outage flagged: ${cleanJobsFlagged}.`,
 		`Engine time: ${(timing.engineMs / 1000).toFixed(2)} s for ${timing.tests} tests; total ${((performance.now() - started) / 1000).toFixed(1)} s.`
@@ -572,7 +772,13 @@ async function main() {
 	}
 	if (verbose) {
 		console.log('\nEngine misclassifications:');
-		for (const m of misses.filter((x) => x.detector === 'engine')) console.log(`  seed ${m.seed} ${m.key}\n    truth: ${m.truth}\n    call:  ${m.call}`);
+		for (const m of misses.filter((x) => x.detector.startsWith('engine'))) {
+			console.log(`  [${m.detector}] seed ${m.seed} ${m.key}\n    truth: ${m.truth}\n    call:  ${m.call}`);
+		}
+		if (disagreements.length > 0) {
+			console.log('\nengine (API) vs engine(mem):');
+			for (const d of disagreements) console.log(`  seed ${d.seed} ${d.key}\n    truth:  ${d.truth}\n    memory: ${d.memory}\n    server: ${d.server}`);
+		}
 	}
 }
 
