@@ -11,7 +11,7 @@ import app from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createDatabase, type Database } from '../src/db/database.js';
 import { migrate } from '../src/db/migrate.js';
-import { drainAnalysisQueue, type AnalysisStats } from '../src/jobs/analysis.js';
+import { drainAnalysisQueue, projectContext, projectInfraFingerprints, type AnalysisStats } from '../src/jobs/analysis.js';
 import type { Verdict } from '../src/analysis/types.js';
 import type { SimUpload } from '../src/sim/types.js';
 import { identityKey } from '../src/sim/types.js';
@@ -31,6 +31,8 @@ export interface HttpSeedResult {
 	infraJobs: Set<string>;
 	analysis: AnalysisStats;
 	ms: { upload: number; drain: number; read: number; total: number };
+	/** The infrastructure-fingerprint query on the final data (the worker runs it once per batch). */
+	fingerprintQueryMs: number;
 }
 
 export interface HttpSeedSession {
@@ -201,6 +203,10 @@ async function session(
 				        (SELECT count(*)::int FROM runs WHERE infra_failure) AS infra`
 			);
 			const c = counts.rows[0]!;
+			const guard = (await projectContext(db.pool, projectId, { infraFingerprints: false })).guard;
+			const f0 = performance.now();
+			await projectInfraFingerprints(db.pool, projectId, guard);
+			const fingerprintQueryMs = performance.now() - f0;
 			const infra = await db.pool.query<{ job_id: string }>(`SELECT job_id FROM runs WHERE infra_failure AND job_id IS NOT NULL`);
 			ms.total = performance.now() - started;
 			return {
@@ -210,7 +216,8 @@ async function session(
 				stored: { runs: c.runs, results: c.results, infraRuns: c.infra },
 				infraJobs: new Set(infra.rows.map((r) => r.job_id)),
 				analysis,
-				ms
+				ms,
+				fingerprintQueryMs
 			};
 		},
 

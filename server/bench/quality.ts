@@ -670,7 +670,8 @@ async function main() {
 			if (verbose) {
 				console.error(
 					`seed ${seed} over HTTP: upload ${(h.ms.upload / 1000).toFixed(1)} s, analysis ${(h.ms.drain / 1000).toFixed(1)} s ` +
-						`(${h.analysis.fastPath} fast-path, ${h.analysis.analysed} analysed), reads ${(h.ms.read / 1000).toFixed(1)} s, total ${(h.ms.total / 1000).toFixed(1)} s`
+						`(${h.analysis.fastPath} fast-path, ${h.analysis.analysed} analysed), reads ${(h.ms.read / 1000).toFixed(1)} s, total ${(h.ms.total / 1000).toFixed(1)} s; ` +
+						`${h.stored.results} results stored, fingerprint query at the end ${h.fingerprintQueryMs.toFixed(0)} ms`
 				);
 			}
 		}
