@@ -138,6 +138,27 @@ describe.each(BACKENDS)('dashboard users and sessions on %s', (backend) => {
 		expect((await call('DELETE', `/api/v1/admin/users/${second.user.id}`, ADMIN)).statusCode).toBe(204);
 	});
 
+	it('asks for a token before it looks at the body or the query: no validation detail for anonymous callers', async () => {
+		const project = await newProject(t, 'anon-order');
+		const anonymous = [
+			{ method: 'POST' as const, url: '/api/v1/admin/projects', payload: { slug: '' } },
+			{ method: 'POST' as const, url: '/api/v1/admin/users', payload: { email: 'not-an-email', role: 'god' } },
+			{ method: 'POST' as const, url: '/api/v1/runs', payload: { ci: 'nonsense' } },
+			{ method: 'POST' as const, url: '/api/v1/auth/password', payload: { current: 1 } },
+			{ method: 'PUT' as const, url: `/api/v1/projects/${project.id}/settings`, payload: { analysis: { nope: true } } },
+			{ method: 'GET' as const, url: `/api/v1/projects/${project.id}/flaky-tests?pageSize=100000&state=bogus` }
+		];
+		for (const r of anonymous) {
+			const res = await t.app.inject(r);
+			expect({ url: r.url, status: res.statusCode }).toEqual({ url: r.url, status: 401 });
+			expect(res.json().message).toMatch(/Authorization/);
+		}
+		// With a token, the same bodies are judged: 400 naming the field.
+		const bad = await call('POST', '/api/v1/admin/projects', ADMIN, { slug: '' });
+		expect(bad.statusCode).toBe(400);
+		expect(bad.json().message).toMatch(/slug/);
+	});
+
 	it('refuses tampered, foreign and expired session tokens', async () => {
 		const [h, p, s] = adminSession.split('.') as [string, string, string];
 		const claims = JSON.parse(Buffer.from(p, 'base64url').toString());

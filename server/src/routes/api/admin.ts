@@ -45,7 +45,7 @@ const newTokenSchema = z.object({
 
 /** Admin API: projects and their tokens, and the system's health. Needs the admin token. */
 const admin: FastifyPluginAsyncZod = async (app) => {
-	app.addHook('preHandler', app.requireAdminToken);
+	app.addHook('preValidation', app.requireAdminToken);
 	const common = { config: { rateLimit: app.limits.admin } } as const;
 
 	async function projectOr404(id: string) {

@@ -73,7 +73,7 @@ const auth: FastifyPluginAsyncZod<{ secret: string }> = async (app, opts) => {
 	app.get(
 		'/api/v1/auth/me',
 		{
-			preHandler: app.requireUser,
+			preValidation: app.requireUser,
 			config: { rateLimit: app.limits.reads },
 			schema: { summary: 'The signed-in user', tags, security: [{ bearer: [] }], response: { 200: z.object({ user: userSchema }), '4xx': errorBodySchema } }
 		},
@@ -83,7 +83,7 @@ const auth: FastifyPluginAsyncZod<{ secret: string }> = async (app, opts) => {
 	app.post(
 		'/api/v1/auth/refresh',
 		{
-			preHandler: app.requireUser,
+			preValidation: app.requireUser,
 			config: { rateLimit: app.limits.reads },
 			schema: { summary: 'A fresh session token for a session that is still valid', tags, security: [{ bearer: [] }], response: { 200: sessionSchema, '4xx': errorBodySchema } }
 		},
@@ -97,7 +97,7 @@ const auth: FastifyPluginAsyncZod<{ secret: string }> = async (app, opts) => {
 	app.post(
 		'/api/v1/auth/password',
 		{
-			preHandler: app.requireUser,
+			preValidation: app.requireUser,
 			config: { rateLimit: loginLimit },
 			schema: {
 				summary: 'Change your own password; ends your other sessions and answers a new token',

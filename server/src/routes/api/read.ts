@@ -38,7 +38,7 @@ const json = z.any();
 
 /** Read API for the dashboard and API users: projects, stats, flaky tests, history, runs, errors. */
 const read: FastifyPluginAsyncZod = async (app) => {
-	app.addHook('preHandler', app.requireReader);
+	app.addHook('preValidation', app.requireReader);
 	const common = { config: { rateLimit: app.limits.reads } } as const;
 	const tags = ['read'];
 	const security = [{ bearer: [] }];

@@ -37,7 +37,7 @@ const runs: FastifyPluginAsyncZod = async (app) => {
 		'/api/v1/runs',
 		{
 			config: { rateLimit: app.limits.ingestRuns },
-			preHandler: app.requireProjectToken,
+			preValidation: app.requireProjectToken,
 			schema: {
 				summary: 'Open a run (idempotent by idempotencyKey or CI identity)',
 				tags: ['ingestion'],
@@ -64,7 +64,7 @@ const runs: FastifyPluginAsyncZod = async (app) => {
 		'/api/v1/runs/:runId/results',
 		{
 			config: { rateLimit: app.limits.ingestBatches },
-			preHandler: app.requireProjectToken,
+			preValidation: app.requireProjectToken,
 			schema: {
 				summary: 'Append a batch of results; a result already stored for the run is skipped',
 				tags: ['ingestion'],
@@ -98,7 +98,7 @@ const runs: FastifyPluginAsyncZod = async (app) => {
 		'/api/v1/runs/:runId/complete',
 		{
 			config: { rateLimit: app.limits.ingestBatches },
-			preHandler: app.requireProjectToken,
+			preValidation: app.requireProjectToken,
 			schema: {
 				summary: 'Complete a run with its final status',
 				tags: ['ingestion'],

@@ -78,7 +78,7 @@ const settings: FastifyPluginAsyncZod = async (app) => {
 	app.get(
 		'/api/v1/projects/:id/settings',
 		{
-			preHandler: app.requireReader,
+			preValidation: app.requireReader,
 			config: { rateLimit: app.limits.reads },
 			schema: { summary: 'Analysis thresholds: as stored, in effect, and the defaults', tags, security, params: projectParams, response: { 200: viewSchema, '4xx': errorBodySchema } }
 		},
@@ -91,7 +91,7 @@ const settings: FastifyPluginAsyncZod = async (app) => {
 	app.put(
 		'/api/v1/projects/:id/settings',
 		{
-			preHandler: app.requireAdminToken,
+			preValidation: app.requireAdminToken,
 			config: { rateLimit: app.limits.admin },
 			schema: {
 				summary: 'Replace the analysis thresholds (omitted keys take the defaults) and re-analyse every test',

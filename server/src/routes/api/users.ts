@@ -26,7 +26,7 @@ const shown = <T extends z.infer<typeof userSchema>>(u: T) => ({
 
 /** Dashboard users, for admins (admin token or admin users). */
 const users: FastifyPluginAsyncZod = async (app) => {
-	app.addHook('preHandler', app.requireAdminToken);
+	app.addHook('preValidation', app.requireAdminToken);
 	const common = { config: { rateLimit: app.limits.admin } } as const;
 	const tags = ['users'];
 	const security = [{ bearer: [] }];
