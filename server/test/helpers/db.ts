@@ -34,6 +34,14 @@ export async function createPostgresDatabase(): Promise<TestDatabase> {
 		async destroy() {
 			const c = new pg.Client({ connectionString: PG_ADMIN_URL });
 			await c.connect();
+			// pg-pool's end() resolves once it has asked its clients to end, not when their sessions are
+			// gone: a FORCE drop then terminates them mid-goodbye and the pool, no longer listened to,
+			// throws. Give closing sessions a moment to leave first; FORCE still ends any left over.
+			for (let i = 0; i < 40; i++) {
+				const { rows } = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+				if (rows[0]?.n === 0) break;
+				await new Promise((resolve) => setTimeout(resolve, 50));
+			}
 			await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
 			await c.end();
 		}
