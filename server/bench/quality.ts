@@ -2,10 +2,10 @@
  * Quality harness: simulate CI histories with ground truth, ingest them in memory, run the engine
  * on every test and score its verdicts, next to simple baselines on the same data.
  *
- *   npx tsx server/bench/quality.ts --seeds 100-109     report seeds (never tune on these)
- *   npx tsx server/bench/quality.ts --seeds 1-10        tuning seeds
- *   npx tsx server/bench/quality.ts --perf              10 000 tests × 300 runs, timed
- *   npx tsx server/bench/quality.ts --seeds 100-109 --http
+ *   pnpm --filter ./server bench:quality --seeds 100-109     report seeds (never tune on these)
+ *   pnpm --filter ./server bench:quality --seeds 1-10        tuning seeds
+ *   pnpm --filter ./server bench:quality --perf              10 000 tests × 300 runs, timed
+ *   pnpm --filter ./server bench:quality --seeds 100-109 --http
  *       the same, through the real server: per seed a fresh PostgreSQL database, app.ts on loopback,
  *       every upload POSTed to /api/v1/reports, the analysis queue drained after each upload (the
  *       incremental path), verdicts read back through the read API (`engine`), next to the engine
