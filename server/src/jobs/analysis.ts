@@ -20,8 +20,19 @@ import {
 
 const LOCK_TIMEOUT = '5 minutes';
 const MAX_ATTEMPTS = 5;
-/** Results per test the engine looks at (most recent first). */
-export const HISTORY_LIMIT = 300;
+/**
+ * Results per test the engine looks at (most recent first). Older results weigh little in the
+ * decayed estimate, but the limit must not cut short what a verdict rests on: with 300, tests that
+ * run in many merge-request pipelines lost the start of their regressions and their rare failures
+ * (the quality harness through HTTP located 60% of regression starts exactly against 91% with the
+ * whole history; from 1,000 on it matched the whole history).
+ */
+export const HISTORY_LIMIT = 2000;
+/**
+ * A test found broken on a cut history is analysed again on up to this many results, so that
+ * "broken since" names the commit where it began, not the oldest one loaded.
+ */
+export const EXTENDED_HISTORY_LIMIT = 50_000;
 const TEST_CHUNK = 500;
 
 interface ProjectContext {
@@ -130,7 +141,13 @@ const OUTCOME_CODES: Record<string, RunObservation['outcome']> = { e: 'expected'
  * and the runs it mentions fetched once: decoding millions of result rows field by field in the
  * driver would cost far more than the analysis itself.
  */
-async function loadHistories(db: pg.Pool | pg.ClientBase, testIds: string[], ctx: ProjectContext, runCache: Map<string, RunRow>): Promise<Map<string, RunObservation[]>> {
+async function loadHistories(
+	db: pg.Pool | pg.ClientBase,
+	testIds: string[],
+	ctx: ProjectContext,
+	runCache: Map<string, RunRow>,
+	limit = HISTORY_LIMIT
+): Promise<Map<string, RunObservation[]>> {
 	// One pass over each partition's (test_id, started_at) index for the whole chunk: a lateral
 	// probe per test would visit every partition once per test.
 	const { rows } = await db.query<{ id: string; h: string | null }>(
@@ -143,7 +160,7 @@ async function loadHistories(db: pg.Pool | pg.ClientBase, testIds: string[], ctx
 		 ) x
 		 WHERE x.n <= $2
 		 GROUP BY x.test_id`,
-		[testIds, HISTORY_LIMIT]
+		[testIds, limit]
 	);
 	const parsed = rows.map((r) => ({ id: r.id, items: r.h ? r.h.split(';').map((e) => e.split(',')) : [] }));
 	const missing = new Set<string>();
@@ -246,10 +263,18 @@ export async function analyseTests(db: pg.Pool | pg.ClientBase, projectId: strin
 		const chunk = testIds.slice(i, i + TEST_CHUNK);
 		const histories = await loadHistories(db, chunk, context, runCache);
 		const verdicts: Array<[string, Verdict]> = [];
+		const cutBroken: string[] = [];
 		for (const [testId, obs] of histories) {
 			// Infrastructure is judged per job (runs.infra_failure), and by error: fingerprints seen (nearly)
 			// only in such jobs (a generic message that also fails ordinary tests never qualifies).
-			verdicts.push([testId, analyzeTest(obs, context.settings, { infraFingerprints: context.infraFingerprints })]);
+			const verdict = analyzeTest(obs, context.settings, { infraFingerprints: context.infraFingerprints });
+			if (verdict.state === 'broken' && obs.length >= HISTORY_LIMIT) cutBroken.push(testId);
+			else verdicts.push([testId, verdict]);
+		}
+		if (cutBroken.length > 0) {
+			for (const [testId, obs] of await loadHistories(db, cutBroken, context, runCache, EXTENDED_HISTORY_LIMIT)) {
+				verdicts.push([testId, analyzeTest(obs, context.settings, { infraFingerprints: context.infraFingerprints })]);
+			}
 		}
 		await saveVerdicts(db, projectId, verdicts);
 		done += verdicts.length;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestResultInput } from 'flackyness-reporter/protocol';
-import { drainAnalysisQueue, recompute } from '../../src/jobs/analysis.js';
+import { drainAnalysisQueue, HISTORY_LIMIT, recompute } from '../../src/jobs/analysis.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { ADMIN, newProject } from '../helpers/ingest.js';
 
@@ -68,5 +68,42 @@ describe('incremental analysis', () => {
 		});
 		await recompute(t.db.pool, project.id);
 		expect(await states()).toEqual(incremental);
+	});
+
+	it('finds where a regression began when it is older than the history it reads by default', async () => {
+		const other = await newProject(t, 'long-regression');
+		const passing = 300;
+		const failing = HISTORY_LIMIT + 200;
+		const sha = (i: number) => (0x2000000 + i).toString(16).padStart(40, '0');
+		await t.db.pool.query(
+			`INSERT INTO tests (id, project_id, key, file, title_path, title, project_name, tags)
+			 VALUES (gen_random_uuid(), $1, 'long', 'long.spec.ts', '{long}', 'long', '', '{}')`,
+			[other.id]
+		);
+		// One run per commit on the default branch, an hour apart: `passing` green, then red for good.
+		await t.db.pool.query(
+			`INSERT INTO runs (id, project_id, idempotency_key, source, status, branch, is_default_branch, commit_sha, pipeline_id, job_id, started_at, total)
+			 SELECT gen_random_uuid(), $1, 'long-' || i, 'reporter', CASE WHEN i < $2 THEN 'passed' ELSE 'failed' END::run_status, 'main', true,
+			        lpad(to_hex(33554432 + i), 40, '0'), i::text, i::text, now() - make_interval(hours => $3 - i), 1
+			 FROM generate_series(0, $3 - 1) AS i`,
+			[other.id, passing, passing + failing]
+		);
+		await t.db.pool.query(
+			`INSERT INTO test_results (project_id, run_id, test_id, outcome, expected_status, status, attempts, failed_attempts, duration_ms, started_at, error_message, error_fingerprint)
+			 SELECT r.project_id, r.id, x.id,
+			        CASE WHEN r.status = 'passed' THEN 'expected' ELSE 'unexpected' END::outcome, 'passed',
+			        CASE WHEN r.status = 'passed' THEN 'passed' ELSE 'failed' END,
+			        CASE WHEN r.status = 'passed' THEN 1 ELSE 2 END, CASE WHEN r.status = 'passed' THEN 0 ELSE 2 END, 100, r.started_at,
+			        CASE WHEN r.status = 'passed' THEN NULL ELSE 'Error: expected 200, got 500' END,
+			        CASE WHEN r.status = 'passed' THEN NULL ELSE 'fp-long' END
+			 FROM runs r JOIN tests x ON x.project_id = r.project_id WHERE r.project_id = $1`,
+			[other.id]
+		);
+		await recompute(t.db.pool, other.id);
+		const { rows } = await t.db.pool.query<{ state: string; change_point_sha: string; failures: number }>(
+			`SELECT h.state, h.change_point_sha, h.failures FROM test_health h JOIN tests x ON x.id = h.test_id WHERE x.project_id = $1`,
+			[other.id]
+		);
+		expect(rows).toEqual([{ state: 'broken', change_point_sha: sha(passing), failures: failing }]);
 	});
 });
