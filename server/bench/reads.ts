@@ -150,7 +150,8 @@ async function measure(runs: number, full: boolean) {
 			DEMO: 'false',
 			ANALYSIS_WORKER: 'false',
 			LOG_LEVEL: 'warn',
-			RATE_LIMIT_READS: '1000000'
+			RATE_LIMIT_READS: '1000000',
+			RATE_LIMIT_ADMIN: '1000000'
 		});
 		const login = await fetch(`${pages.url}/api/v1/auth/login`, {
 			method: 'POST',
