@@ -1,9 +1,9 @@
 /**
- * Ingestion benchmark: `pnpm --filter ./server bench:ingest` (or `npx tsx server/bench/ingest.ts`).
+ * Ingestion benchmark: `pnpm --filter ./server bench:ingest` (BENCH_BACKENDS=postgres or pglite for one of them).
  *
  * For reports of 1k, 10k and 50k results (three browser projects, retries, stack traces):
  *   - HTTP upload → stored (201), p50 over RUNS uploads, against a real server on loopback;
- *   - in the same run, PostgreSQL's COPY of the same rows into the same tables (the floor);
+ *   - in the same run, COPY of the same rows into the same tables, in one transaction (the floor);
  *   - the ratio between the two.
  * Then 8 concurrent uploaders for a fixed time: sustained results per second.
  * Against real PostgreSQL first, then the embedded PGlite. Prints one table per database.
@@ -21,7 +21,8 @@ import { migrate } from '../src/db/migrate.js';
 import { parsePlaywrightReport } from '../src/ingest/playwright-json.js';
 import { testKey } from '../src/ingest/store.js';
 import { errorFingerprint, stripAnsi } from '../src/ingest/errors.js';
-import { createTestDatabase, type Backend } from '../test/helpers/db.js';
+import type { PGlite } from '@electric-sql/pglite';
+import { createPgliteDatabase, createPostgresDatabase, type Backend, type TestDatabase } from '../test/helpers/db.js';
 import { makeReport } from '../test/helpers/report-factory.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -52,15 +53,38 @@ function copyField(v: unknown): string {
 }
 const pgArray = (xs: string[]) => `{${xs.map((x) => `"${x.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
 
-async function copyRows(client: pg.PoolClient, sql: string, rows: unknown[][]): Promise<void> {
-	const text = rows.map((r) => r.map(copyField).join('\t')).join('\n') + '\n';
-	await pipeline(Readable.from([text]), client.query(copyFrom(sql)));
+const copyText = (rows: unknown[][]) => rows.map((r) => r.map(copyField).join('\t')).join('\n') + '\n';
+
+/** Where the floor's COPY goes: COPY FROM STDIN on PostgreSQL; PGlite's socket does not carry that, so its own COPY FROM '/dev/blob'. */
+interface CopyTarget {
+	query(sql: string, params?: unknown[]): Promise<unknown>;
+	copy(sql: string, rows: unknown[][]): Promise<void>;
+	release(): void;
+}
+
+async function postgresTarget(pool: pg.Pool): Promise<CopyTarget> {
+	const client = await pool.connect();
+	return {
+		query: (sql, params) => client.query(sql, params),
+		copy: (sql, rows) => pipeline(Readable.from([copyText(rows)]), client.query(copyFrom(`${sql} FROM STDIN`))),
+		release: () => client.release()
+	};
+}
+
+function pgliteTarget(instance: PGlite): CopyTarget {
+	return {
+		query: (sql, params) => instance.query(sql, params),
+		copy: async (sql, rows) => {
+			await instance.query(`${sql} FROM '/dev/blob'`, [], { blob: new Blob([copyText(rows)]) });
+		},
+		release: () => undefined
+	};
 }
 
 /** The floor: the same tests and results loaded with COPY, in one transaction. */
-async function copyFloor(pool: pg.Pool, body: string): Promise<number> {
+async function copyFloor(target: () => Promise<CopyTarget>, body: string): Promise<number> {
 	const parsed = parsePlaywrightReport(JSON.parse(body));
-	const client = await pool.connect();
+	const client = await target();
 	try {
 		const projectId = randomUUID();
 		await client.query(`INSERT INTO projects (id, slug, name, updated_at) VALUES ($1, $2, 'copy floor', now())`, [projectId, `copy-${projectId}`]);
@@ -69,14 +93,12 @@ async function copyFloor(pool: pg.Pool, body: string): Promise<number> {
 		const tests = parsed.results.map((r) => ({ id: randomUUID(), key: testKey(r), r }));
 		const start = performance.now();
 		await client.query('BEGIN');
-		await copyRows(
-			client,
-			'COPY tests (id, project_id, key, file, title_path, title, project_name, tags, first_seen_at, last_seen_at) FROM STDIN',
+		await client.copy(
+			'COPY tests (id, project_id, key, file, title_path, title, project_name, tags, first_seen_at, last_seen_at)',
 			tests.map(({ id, key, r }) => [id, projectId, key, r.file, pgArray(r.titlePath), r.titlePath.at(-1), r.projectName, pgArray(r.tags), r.startedAt, r.startedAt])
 		);
-		await copyRows(
-			client,
-			'COPY test_results (project_id, run_id, test_id, outcome, expected_status, status, attempts, failed_attempts, duration_ms, started_at, error_message, error_stack, error_location, error_fingerprint, annotations) FROM STDIN',
+		await client.copy(
+			'COPY test_results (project_id, run_id, test_id, outcome, expected_status, status, attempts, failed_attempts, duration_ms, started_at, error_message, error_stack, error_location, error_fingerprint, annotations)',
 			tests.map(({ id, r }) => {
 				const message = r.error ? stripAnsi(r.error.message) : null;
 				return [projectId, runId, id, r.outcome, r.expectedStatus, r.status, r.attempts, r.failedAttempts, r.durationMs, r.startedAt, message, r.error?.stack ?? null, r.error?.location ?? null, message ? errorFingerprint(message) : null, r.annotations.length ? r.annotations : null];
@@ -102,10 +124,13 @@ async function upload(base: string, token: string, body: string): Promise<number
 }
 
 async function benchBackend(backend: Backend) {
-	const t = await createTestDatabase(backend);
+	const t: TestDatabase & { instance?: PGlite } = backend === 'pglite' ? await createPgliteDatabase() : await createPostgresDatabase();
 	const db = createDatabase({ url: t.url, embedded: backend === 'pglite', poolSize: 10 });
 	await migrate(db.pool);
-	const config = loadConfig({ LOG_LEVEL: 'silent', DEMO: 'false', ADMIN_TOKEN: ADMIN, BODY_LIMIT: '200mb', DECOMPRESSED_LIMIT: '400mb' });
+	const config = loadConfig({ LOG_LEVEL: 'silent', DEMO: 'false', ADMIN_TOKEN: ADMIN, BODY_LIMIT: '200mb', DECOMPRESSED_LIMIT: '400mb', RATE_LIMIT_RUNS: '1000000',
+		// Stored is what is timed; the analysis that follows has its own benchmark (bench:analysis).
+		ANALYSIS_WORKER: 'false'
+	});
 	const server = Fastify({ logger: false, bodyLimit: config.BODY_LIMIT, pluginTimeout: 120_000 });
 	await server.register(app, { config, db, version: 'bench' });
 	const base = await server.listen({ host: '127.0.0.1', port: 0 });
@@ -116,7 +141,8 @@ async function benchBackend(backend: Backend) {
 	});
 	const { token } = (await created.json()) as { token: string };
 	// A second pool for the floor, so COPY never waits behind the server's connection.
-	const floorPool = backend === 'pglite' ? db.pool : new pg.Pool({ connectionString: t.url, max: 2 });
+	const floorPool = backend === 'pglite' ? undefined : new pg.Pool({ connectionString: t.url, max: 2 });
+	const floorTarget = async () => (floorPool ? postgresTarget(floorPool) : pgliteTarget(t.instance!));
 
 	const rows: string[][] = [];
 	try {
@@ -128,7 +154,7 @@ async function benchBackend(backend: Backend) {
 			for (let i = 1; i <= RUNS; i++) {
 				const body = reportOf(size, i % 2); // alternate between known and new test identities
 				uploads.push(await upload(base, token, body));
-				copies.push(await copyFloor(floorPool, body));
+				copies.push(await copyFloor(floorTarget, body));
 			}
 			const up = median(uploads);
 			const cp = median(copies);
@@ -153,7 +179,7 @@ async function benchBackend(backend: Backend) {
 		return { rows, concurrent: { results, seconds, perSecond: results / seconds, storedTotal: stored.rows[0].n as number } };
 	} finally {
 		await server.close();
-		if (floorPool !== db.pool) await floorPool.end();
+		await floorPool?.end();
 		await db.close();
 		await t.destroy();
 	}

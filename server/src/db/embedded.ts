@@ -6,6 +6,8 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 export interface EmbeddedDatabase {
 	url: string;
 	dataDir: string;
+	/** The PGlite instance itself, for what its socket does not carry (COPY FROM STDIN, in the ingestion benchmark). */
+	instance: PGlite;
 	close(): Promise<void>;
 }
 
@@ -32,6 +34,7 @@ export async function startEmbeddedDatabase(opts: { dataDir: string; port: numbe
 	return {
 		url: `postgresql://postgres:postgres@${host}:${actualPort}/postgres?sslmode=disable`,
 		dataDir,
+		instance: db,
 		async close() {
 			await server.stop();
 			await db.close();

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { createDatabase, type Database } from '../../src/db/database.js';
 import { startEmbeddedDatabase } from '../../src/db/embedded.js';
@@ -49,13 +50,14 @@ export async function createPostgresDatabase(): Promise<TestDatabase> {
 }
 
 /** A fresh PGlite in a temporary folder, served on a free loopback port. */
-export async function createPgliteDatabase(): Promise<TestDatabase & { dataDir: string }> {
+export async function createPgliteDatabase(): Promise<TestDatabase & { dataDir: string; instance: PGlite }> {
 	const dir = await mkdtemp(path.join(tmpdir(), 'fk-pglite-'));
 	const embedded = await startEmbeddedDatabase({ dataDir: dir, port: 0 });
 	return {
 		backend: 'pglite',
 		url: embedded.url,
 		dataDir: dir,
+		instance: embedded.instance,
 		async destroy() {
 			await embedded.close();
 			await rm(dir, { recursive: true, force: true });
