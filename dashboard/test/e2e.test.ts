@@ -69,7 +69,12 @@ async function signIn(page: Page, email = ADMIN_EMAIL, password = ADMIN_PASSWORD
 			if (path !== '/login') return 'signed in';
 			const alert = page.getByRole('alert');
 			if (await alert.count()) return await alert.textContent();
-			return `waiting (e-mail "${await page.getByLabel('E-mail').inputValue()}", password ${(await page.getByLabel('Password').inputValue()).length} characters, button "${await page.getByRole('button', { name: /Sign/ }).textContent()}")`;
+			// What the form holds, for the failure message; short timeouts, as the page may be leaving.
+			const quick = { timeout: 200 };
+			const email = await page.getByLabel('E-mail').inputValue(quick).catch(() => '(gone)');
+			const password = await page.getByLabel('Password').inputValue(quick).catch(() => '');
+			const button = await page.getByRole('button', { name: /Sign/ }).textContent(quick).catch(() => '(gone)');
+			return `waiting (e-mail "${email}", password ${password.length} characters, button "${button}")`;
 		})
 		.toBe('signed in');
 }
