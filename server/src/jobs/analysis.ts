@@ -330,22 +330,38 @@ async function splitRunTests(db: pg.Pool | pg.ClientBase, runId: string): Promis
 	return { full: rows.map((r) => r.test_id), fast: bumped.rowCount ?? 0 };
 }
 
-async function claim(pool: pg.Pool, limit: number): Promise<ClaimedJob[]> {
+/**
+ * How much one batch takes on: up to this many jobs, and jobs covering up to this many results
+ * (always at least one job). Many small runs of one project mostly touch the same tests, so a big
+ * batch analyses each of them once for all its runs — that is what lets the queue keep up with
+ * a hundred runs a second; a few 10k-test runs fill a batch on their own, which keeps it short.
+ */
+export const BATCH_JOBS = 200;
+export const BATCH_RESULTS = 20_000;
+
+async function claim(pool: pg.Pool, limit: number, results: number): Promise<ClaimedJob[]> {
 	const { rows } = await pool.query<ClaimedJob>(
 		`UPDATE analysis_jobs SET locked_at = now(), attempts = attempts + 1
 		 WHERE id IN (
-		   SELECT id FROM analysis_jobs
-		   WHERE (locked_at IS NULL OR locked_at < now() - interval '${LOCK_TIMEOUT}') AND attempts < ${MAX_ATTEMPTS}
-		   ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+		   SELECT id FROM (
+		     SELECT j.id, row_number() OVER (ORDER BY j.id) AS n,
+		            sum(COALESCE(r.total, cardinality(j.test_ids), 0)) OVER (ORDER BY j.id) AS covered
+		     FROM (
+		       SELECT id, run_id, test_ids FROM analysis_jobs
+		       WHERE (locked_at IS NULL OR locked_at < now() - interval '${LOCK_TIMEOUT}') AND attempts < ${MAX_ATTEMPTS}
+		       ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+		     ) j LEFT JOIN runs r ON r.id = j.run_id
+		   ) c
+		   WHERE c.n = 1 OR c.covered <= $2)
 		 RETURNING id, project_id, run_id, test_ids`,
-		[limit]
+		[limit, results]
 	);
 	return rows;
 }
 
-/** Claims and processes up to `limit` jobs; answers what it did. */
-export async function processAnalysisJobs(pool: pg.Pool, limit = 20): Promise<AnalysisStats> {
-	const jobs = await claim(pool, limit);
+/** Claims and processes a batch of jobs (see BATCH_JOBS and BATCH_RESULTS); answers what it did. */
+export async function processAnalysisJobs(pool: pg.Pool, limit = BATCH_JOBS, results = BATCH_RESULTS): Promise<AnalysisStats> {
+	const jobs = await claim(pool, limit, results);
 	const stats: AnalysisStats = { jobs: jobs.length, tests: 0, fastPath: 0, analysed: 0 };
 	const byProject = new Map<string, ClaimedJob[]>();
 	for (const j of jobs) {
@@ -391,7 +407,7 @@ export async function processAnalysisJobs(pool: pg.Pool, limit = 20): Promise<An
 export async function drainAnalysisQueue(pool: pg.Pool): Promise<AnalysisStats> {
 	const total: AnalysisStats = { jobs: 0, tests: 0, fastPath: 0, analysed: 0 };
 	for (;;) {
-		const s = await processAnalysisJobs(pool, 50);
+		const s = await processAnalysisJobs(pool);
 		if (s.jobs === 0) return total;
 		total.jobs += s.jobs;
 		total.tests += s.tests;

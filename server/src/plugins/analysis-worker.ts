@@ -17,7 +17,7 @@ export default fp(
 			try {
 				for (;;) {
 					const started = performance.now();
-					const s = await processAnalysisJobs(app.db.pool, 20);
+					const s = await processAnalysisJobs(app.db.pool);
 					if (s.jobs === 0 || stopped) break;
 					app.metrics.analysisDuration.observe((performance.now() - started) / 1000);
 					app.metrics.analysisJobs.inc({ outcome: 'done' }, s.jobs);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestResultInput } from 'flackyness-reporter/protocol';
-import { drainAnalysisQueue, HISTORY_LIMIT, recompute } from '../../src/jobs/analysis.js';
+import { drainAnalysisQueue, HISTORY_LIMIT, processAnalysisJobs, recompute } from '../../src/jobs/analysis.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { ADMIN, newProject } from '../helpers/ingest.js';
 
@@ -68,6 +68,40 @@ describe('incremental analysis', () => {
 		});
 		await recompute(t.db.pool, project.id);
 		expect(await states()).toEqual(incremental);
+	});
+
+	it('takes the queue in batches bounded by jobs and by results, oldest first, at least one job each', async () => {
+		const q = await newProject(t, 'batches');
+		const h = { authorization: `Bearer ${q.token}` };
+		const sizes = [30, 30, 30, 500, 30];
+		for (const [i, size] of sizes.entries()) {
+			const ci = { branch: 'main', defaultBranch: 'main', commitSha: (0x3000000 + i).toString(16), pipelineId: `b${i}`, jobId: `b${i}` };
+			const runId = (await t.app.inject({ method: 'POST', url: '/api/v1/runs', headers: h, payload: { ci } })).json().runId;
+			const results = Array.from({ length: size }, (_, k) => ({
+				file: 'batch.spec.ts',
+				titlePath: [`t${k}`],
+				projectName: '',
+				tags: [],
+				expectedStatus: 'passed' as const,
+				durationMs: 10,
+				startedAt: new Date().toISOString(),
+				annotations: [],
+				...outcome('stable', k)
+			}));
+			const sent = await t.app.inject({ method: 'POST', url: `/api/v1/runs/${runId}/results`, headers: h, payload: { results } });
+			expect(sent.statusCode).toBeLessThan(300);
+			await t.app.inject({ method: 'POST', url: `/api/v1/runs/${runId}/complete`, headers: h, payload: { status: 'passed' } });
+		}
+		const queued = async () => Number((await t.db.pool.query(`SELECT count(*) FROM analysis_jobs WHERE project_id = $1`, [q.id])).rows[0].count);
+		expect(await queued()).toBe(5);
+		// 100 results: the first three runs (90), not the fourth (500 more).
+		expect(await processAnalysisJobs(t.db.pool, 200, 100)).toMatchObject({ jobs: 3, tests: 30 });
+		// A run larger than the budget still goes, alone.
+		expect(await processAnalysisJobs(t.db.pool, 200, 100)).toMatchObject({ jobs: 1 });
+		expect(await processAnalysisJobs(t.db.pool, 1, 100_000)).toMatchObject({ jobs: 1 });
+		expect(await queued()).toBe(0);
+		const health = await t.db.pool.query(`SELECT count(*)::int AS n, min(runs) AS least FROM test_health WHERE project_id = $1`, [q.id]);
+		expect(health.rows[0]).toEqual({ n: 500, least: 1 });
 	});
 
 	it('finds where a regression began when it is older than the history it reads by default', async () => {
