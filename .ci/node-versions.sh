@@ -8,11 +8,12 @@ for v in 22 24; do
 	dbport=$((55400 + v))
 	node_bin=$(npx -y "node@$v" -p 'process.execPath' 2>/dev/null | tail -n1)
 	echo "node@$v: $("$node_bin" --version)"
-	(cd "$dir" && PORT=$port EMBEDDED_DB_PORT=$dbport LOG_LEVEL=warn "$node_bin" "$OLDPWD/server/dist/server.js" >"$dir/server.log" 2>&1) &
+	# exec: the background job is the server itself, so that the TERM below reaches it.
+	(cd "$dir" && PORT=$port EMBEDDED_DB_PORT=$dbport LOG_LEVEL=warn exec "$node_bin" "$OLDPWD/server/dist/server.js" >"$dir/server.log" 2>&1) &
 	pid=$!
 	ok=""
 	for _ in $(seq 1 60); do
-		if curl -fsS "http://127.0.0.1:$port/health" >"$dir/health.json" 2>/dev/null; then ok=1; break; fi
+		if curl -fsS --max-time 5 "http://127.0.0.1:$port/health" >"$dir/health.json" 2>/dev/null; then ok=1; break; fi
 		sleep 1
 	done
 	kill -TERM "$pid" 2>/dev/null || true
