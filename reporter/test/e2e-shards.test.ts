@@ -1,11 +1,11 @@
 /** `--shard=i/N` runs in a GitLab `parallel:` job, then `merge-reports` of their blob reports. */
-import { cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { JSONReport } from '@playwright/test/reporter';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeServer, storedResults, type FakeServer } from './helpers/fake-server.js';
 import { fromJsonReport, fromReceived } from './helpers/json-report.js';
-import { cleanEnv, makeProject, run, runPlaywright, type PlaywrightRun } from './helpers/playwright.js';
+import { gitlabParallelJob, makeProject, mergeReports, runShards } from './helpers/playwright.js';
 
 const servers: FakeServer[] = [];
 afterEach(async () => {
@@ -18,48 +18,23 @@ async function serve(): Promise<FakeServer> {
 	return s;
 }
 
-const PLAYWRIGHT = path.resolve(import.meta.dirname, '../node_modules/.bin/playwright');
-
-function gitlabParallelJob(index: number, total: number) {
-	return {
-		GITLAB_CI: 'true',
-		CI_PROJECT_PATH: 'group/app',
-		CI_PIPELINE_ID: '555',
-		CI_COMMIT_SHA: 'abcdef0123456789abcdef0123456789abcdef01',
-		CI_COMMIT_BRANCH: 'main',
-		CI_JOB_NAME: `e2e ${index}/${total}`,
-		CI_JOB_ID: String(1000 + index),
-		CI_NODE_INDEX: String(index),
-		CI_NODE_TOTAL: String(total)
-	};
-}
+const pipeline = {
+	GITLAB_CI: 'true',
+	CI_PROJECT_PATH: 'group/app',
+	CI_PIPELINE_ID: '555',
+	CI_COMMIT_SHA: 'abcdef0123456789abcdef0123456789abcdef01',
+	CI_COMMIT_BRANCH: 'main'
+};
 
 describe('shards and merge-reports', () => {
 	it('reports each shard with its index, and merge-reports adds nothing unless told to upload', async () => {
 		const server = await serve();
 		const project = makeProject();
-		const blobDir = path.join(project, 'blobs');
-		const shards: PlaywrightRun[] = [];
-		for (const index of [1, 2]) {
-			shards.push(
-				await runPlaywright(
-					'basic',
-					{
-						...gitlabParallelJob(index, 2),
-						FLACKYNESS_URL: server.url,
-						FLACKYNESS_TOKEN: 'test-token',
-						// The blob reporter empties its directory first: one per shard, as on separate CI machines.
-						FIXTURE_BLOB_DIR: `${blobDir}-${index}`,
-						FIXTURE_BLOB_NAME: `shard-${index}.zip`
-					},
-					[`--shard=${index}/2`],
-					project
-				)
-			);
-		}
-
-		mkdirSync(blobDir);
-		for (const index of [1, 2]) cpSync(path.join(`${blobDir}-${index}`, `shard-${index}.zip`), path.join(blobDir, `shard-${index}.zip`));
+		const { shards, blobDir } = await runShards(project, 2, (index) => ({
+			...gitlabParallelJob(pipeline, index, 2, 1000),
+			FLACKYNESS_URL: server.url,
+			FLACKYNESS_TOKEN: 'test-token'
+		}));
 
 		// One run per shard, each with its shard; together exactly the tests of both JSON reports.
 		const runs = [...server.runs.values()];
@@ -79,14 +54,7 @@ describe('shards and merge-reports', () => {
 		// merge-reports, configured only by the environment: by default, nothing is sent again.
 		const requestsBefore = server.requests.length;
 		const mergedFile = path.join(project, 'merged.json');
-		const merge = (extra: Record<string, string>) =>
-			run(
-				PLAYWRIGHT,
-				['merge-reports', '--reporter', 'flackyness-reporter,json', blobDir],
-				project,
-				cleanEnv({ FLACKYNESS_URL: server.url, FLACKYNESS_TOKEN: 'test-token', PLAYWRIGHT_JSON_OUTPUT_FILE: mergedFile, ...extra })
-			);
-		const skipped = await merge({});
+		const skipped = await mergeReports(project, blobDir, { FLACKYNESS_URL: server.url, FLACKYNESS_TOKEN: 'test-token', PLAYWRIGHT_JSON_OUTPUT_FILE: mergedFile });
 		expect(server.requests.length).toBe(requestsBefore);
 		expect(`${skipped.stdout}${skipped.stderr}`).toContain(
 			'[flackyness] merge-reports: nothing sent, the shards streamed their own results (FLACKYNESS_MERGE_MODE=upload sends the merged run instead)'
@@ -94,12 +62,12 @@ describe('shards and merge-reports', () => {
 
 		// With FLACKYNESS_MERGE_MODE=upload (shards that only wrote blobs), the merged run is sent once.
 		const uploadServer = await serve();
-		const uploaded = await run(
-			PLAYWRIGHT,
-			['merge-reports', '--reporter', 'flackyness-reporter,json', blobDir],
-			project,
-			cleanEnv({ FLACKYNESS_URL: uploadServer.url, FLACKYNESS_TOKEN: 'test-token', PLAYWRIGHT_JSON_OUTPUT_FILE: mergedFile, FLACKYNESS_MERGE_MODE: 'upload' })
-		);
+		const uploaded = await mergeReports(project, blobDir, {
+			FLACKYNESS_URL: uploadServer.url,
+			FLACKYNESS_TOKEN: 'test-token',
+			PLAYWRIGHT_JSON_OUTPUT_FILE: mergedFile,
+			FLACKYNESS_MERGE_MODE: 'upload'
+		});
 		const mergedReport = JSON.parse(readFileSync(mergedFile, 'utf8')) as JSONReport;
 		expect(uploadServer.runs.size).toBe(1);
 		const merged = [...uploadServer.runs.values()][0]!;

@@ -23,6 +23,7 @@ import { createDatabase } from '../src/db/database.js';
 import { migrate } from '../src/db/migrate.js';
 import { recompute } from '../src/jobs/analysis.js';
 import { createPostgresDatabase } from '../test/helpers/db.js';
+import { percentile } from '../test/helpers/load.js';
 import { startServer } from '../test/helpers/server-process.js';
 import { seed } from './seed.js';
 
@@ -36,10 +37,6 @@ const EMAIL = 'bench@example.com';
 const PASSWORD = 'bench-password-0123456789';
 const DASHBOARD_BUILT = existsSync(fileURLToPath(new URL('../../dashboard/build/handler.js', import.meta.url)));
 
-const pct = (xs: number[], p: number) => {
-	const s = [...xs].sort((a, b) => a - b);
-	return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-};
 const n = (x: number) => x.toLocaleString('en');
 
 type Check = (body: string) => boolean;
@@ -66,7 +63,8 @@ async function time(base: string, headers: Record<string, string>, requests: Req
 			if (check && !check(body)) throw new Error(`${path} did not answer the page expected:\n${body.slice(0, 500)}`);
 			if (i >= 3) times.push(took);
 		}
-		rows.push([name, `${pct(times, 50).toFixed(1)} ms`, `${pct(times, 95).toFixed(1)} ms`]);
+		times.sort((a, b) => a - b);
+		rows.push([name, `${percentile(times, 50).toFixed(1)} ms`, `${percentile(times, 95).toFixed(1)} ms`]);
 	}
 	return rows;
 }

@@ -11,7 +11,7 @@ import type { JSONReport } from '@playwright/test/reporter';
 
 export const PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURES = path.join(PACKAGE_DIR, 'test/fixtures');
-const PLAYWRIGHT = path.join(PACKAGE_DIR, 'node_modules/.bin/playwright');
+export const PLAYWRIGHT = path.join(PACKAGE_DIR, 'node_modules/.bin/playwright');
 export const CLI = path.join(PACKAGE_DIR, 'dist/cli.js');
 
 export type Suite = 'basic' | 'passing' | 'many' | 'quarantined' | 'edge' | 'gated';
@@ -88,4 +88,43 @@ export async function runCli(args: string[], cwd: string, env: Record<string, st
 export function spoolFiles(suiteDir: string): string[] {
 	const dir = path.join(suiteDir, 'flackyness-spool');
 	return existsSync(dir) ? readdirSync(dir).map((f) => path.join(dir, f)) : [];
+}
+
+/** The GitLab variables of job `index` of a `parallel: total` job named "e2e" in `pipeline`. */
+export function gitlabParallelJob(pipeline: Record<string, string>, index: number, total: number, firstJobId: number): Record<string, string> {
+	return {
+		...pipeline,
+		CI_JOB_NAME: `e2e ${index}/${total}`,
+		CI_JOB_ID: String(firstJobId + index),
+		CI_NODE_INDEX: String(index),
+		CI_NODE_TOTAL: String(total)
+	};
+}
+
+/**
+ * The `basic` suite as `--shard=i/total` jobs run it on separate CI machines: each writes its blob
+ * report to a directory of its own (the blob reporter empties its directory first); the blobs are
+ * then gathered in `blobDir` for `merge-reports`.
+ */
+export async function runShards(
+	project: string,
+	total: number,
+	env: (index: number) => Record<string, string | undefined>
+): Promise<{ shards: PlaywrightRun[]; blobDir: string }> {
+	const blobDir = path.join(project, 'blobs');
+	const shards: PlaywrightRun[] = [];
+	for (let index = 1; index <= total; index++) {
+		const blob = { FIXTURE_BLOB_DIR: `${blobDir}-${index}`, FIXTURE_BLOB_NAME: `shard-${index}.zip` };
+		shards.push(await runPlaywright('basic', { ...env(index), ...blob }, [`--shard=${index}/${total}`], project));
+	}
+	mkdirSync(blobDir);
+	for (let index = 1; index <= total; index++) {
+		cpSync(path.join(`${blobDir}-${index}`, `shard-${index}.zip`), path.join(blobDir, `shard-${index}.zip`));
+	}
+	return { shards, blobDir };
+}
+
+/** `playwright merge-reports` of a blob directory, with flackyness-reporter and the JSON reporter. */
+export function mergeReports(project: string, blobDir: string, env: Record<string, string | undefined>): Promise<Exit> {
+	return run(PLAYWRIGHT, ['merge-reports', '--reporter', 'flackyness-reporter,json', blobDir], project, cleanEnv(env));
 }

@@ -2,16 +2,14 @@
  * `--shard=1/2` and `--shard=2/2` in a GitLab `parallel:` job against the real server: two runs in
  * one group, together what the two JSON reports hold; then `merge-reports` counts nothing twice.
  */
-import { cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { JSONReport } from '@playwright/test/reporter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromJsonReport } from '../helpers/json-report.js';
-import { PACKAGE_DIR, cleanEnv, makeProject, run, runPlaywright, type PlaywrightRun } from '../helpers/playwright.js';
+import { gitlabParallelJob, makeProject, mergeReports, runShards } from '../helpers/playwright.js';
 import { startRealServer, type RealServer } from './helpers/server.js';
 import { asComparable, resultCount, storedResults, storedRuns, uploadJsonReport } from './helpers/stored.js';
-
-const PLAYWRIGHT = path.join(PACKAGE_DIR, 'node_modules/.bin/playwright');
 
 let server: RealServer;
 beforeAll(async () => {
@@ -30,40 +28,17 @@ const pipeline = {
 	CI_DEFAULT_BRANCH: 'main'
 };
 
-function parallelJob(index: number, total: number): Record<string, string> {
-	return {
-		...pipeline,
-		CI_JOB_NAME: `e2e ${index}/${total}`,
-		CI_JOB_ID: String(7000 + index),
-		CI_NODE_INDEX: String(index),
-		CI_NODE_TOTAL: String(total)
-	};
-}
-
 // Real processes on a shared CI machine: minutes, not the default two.
 describe('shards and merge-reports against the real server', { timeout: 300_000 }, () => {
 	it('stores each shard as a run of one group, and merge-reports adds nothing', async () => {
 		const sharded = await server.createProject('sharded');
 		const project = makeProject();
-		const blobDir = path.join(project, 'blobs');
-		const shards: PlaywrightRun[] = [];
-		for (const index of [1, 2]) {
-			shards.push(
-				await runPlaywright(
-					'basic',
-					{
-						...parallelJob(index, 2),
-						FLACKYNESS_URL: server.url,
-						FLACKYNESS_TOKEN: sharded.token,
-						// One blob directory per shard, as on separate CI machines.
-						FIXTURE_BLOB_DIR: `${blobDir}-${index}`,
-						FIXTURE_BLOB_NAME: `shard-${index}.zip`
-					},
-					[`--shard=${index}/2`],
-					project
-				)
-			);
-		}
+		// One blob directory per shard, as on separate CI machines.
+		const { shards, blobDir } = await runShards(project, 2, (index) => ({
+			...gitlabParallelJob(pipeline, index, 2, 7000),
+			FLACKYNESS_URL: server.url,
+			FLACKYNESS_TOKEN: sharded.token
+		}));
 
 		const runs = await storedRuns(server, sharded);
 		expect(runs).toHaveLength(2);
@@ -81,17 +56,10 @@ describe('shards and merge-reports against the real server', { timeout: 300_000 
 		expect(all).toHaveLength(24);
 		expect(new Set(all.map((r) => JSON.stringify([r.projectName, r.file, r.titlePath]))).size).toBe(24);
 
-		mkdirSync(blobDir);
-		for (const index of [1, 2]) cpSync(path.join(`${blobDir}-${index}`, `shard-${index}.zip`), path.join(blobDir, `shard-${index}.zip`));
 		const mergedFile = path.join(project, 'merged.json');
 		const merge = (token: string, extra: Record<string, string> = {}) =>
-			run(
-				PLAYWRIGHT,
-				['merge-reports', '--reporter', 'flackyness-reporter,json', blobDir],
-				project,
-				// A later job of the same pipeline; CI_NODE_INDEX exists only in `parallel:` jobs.
-				cleanEnv({ ...pipeline, CI_JOB_NAME: 'merge', CI_JOB_ID: '7100', CI_NODE_TOTAL: '1', FLACKYNESS_URL: server.url, FLACKYNESS_TOKEN: token, PLAYWRIGHT_JSON_OUTPUT_FILE: mergedFile, ...extra })
-			);
+			// A later job of the same pipeline; CI_NODE_INDEX exists only in `parallel:` jobs.
+			mergeReports(project, blobDir, { ...pipeline, CI_JOB_NAME: 'merge', CI_JOB_ID: '7100', CI_NODE_TOTAL: '1', FLACKYNESS_URL: server.url, FLACKYNESS_TOKEN: token, PLAYWRIGHT_JSON_OUTPUT_FILE: mergedFile, ...extra });
 
 		// The shards streamed their results: merging them sends nothing, so nothing is counted twice.
 		const resultsBefore = await resultCount(server, sharded);

@@ -299,19 +299,14 @@ async function bumpRunCounts(client: pg.ClientBase, runId: string, fresh: Prepar
 }
 
 function clusterDeltas(fresh: PreparedResult[]): ClusterDelta[] {
-	const clusters = new Map<string, { message: string; n: number; at: string }>();
+	const one: ClusterDelta[] = [];
 	for (const r of fresh) {
-		if (!r.fingerprint || r.message === null) continue;
-		const c = clusters.get(r.fingerprint);
-		if (c) {
-			c.n++;
-			if (r.data.startedAt > c.at) c.at = r.data.startedAt;
-		} else clusters.set(r.fingerprint, { message: r.message.slice(0, 4000), n: 1, at: r.data.startedAt });
+		if (r.fingerprint && r.message !== null) one.push({ fingerprint: r.fingerprint, message: r.message.slice(0, 4000), n: 1, at: r.data.startedAt });
 	}
-	return [...clusters.entries()].map(([fingerprint, c]) => ({ fingerprint, message: c.message, n: c.n, at: c.at }));
+	return mergeClusterDeltas(one);
 }
 
-/** Merges the deltas of several batches of one run. */
+/** Merges deltas of one fingerprint (of results, or of several batches of one run); the first message stays. */
 export function mergeClusterDeltas(deltas: ClusterDelta[]): ClusterDelta[] {
 	const out = new Map<string, ClusterDelta>();
 	for (const d of deltas) {

@@ -424,13 +424,14 @@ export async function recompute(pool: pg.Pool, projectId?: string): Promise<{ pr
 	let runs = 0;
 	let tests = 0;
 	for (const id of projects) {
-		const ctx = await projectContext(pool, id);
+		const ctx = await projectContext(pool, id, { infraFingerprints: false });
 		const runIds = (await pool.query<{ id: string }>(`SELECT id FROM runs WHERE project_id = $1 AND status <> 'running'`, [id])).rows;
 		for (const r of runIds) await judgeRun(pool, r.id, ctx.guard);
 		runs += runIds.length;
-		const fresh = await projectContext(pool, id);
+		// After judging: the runs' new verdicts decide the infrastructure fingerprints.
+		ctx.infraFingerprints = await projectInfraFingerprints(pool, id, ctx.guard);
 		const testIds = (await pool.query<{ id: string }>(`SELECT id FROM tests WHERE project_id = $1`, [id])).rows.map((r) => r.id);
-		tests += await analyseTests(pool, id, testIds, fresh);
+		tests += await analyseTests(pool, id, testIds, ctx);
 	}
 	return { projects: projects.length, runs, tests };
 }

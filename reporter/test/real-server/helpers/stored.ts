@@ -8,19 +8,8 @@ import type { Comparable } from '../../helpers/json-report.js';
 import type { Project, RealServer } from './server.js';
 
 /** Every column the server stores for one test in one run, with the test's identity. */
-export interface StoredResult {
-	file: string;
-	titlePath: string[];
-	projectName: string;
-	tags: string[];
-	outcome: string;
-	expectedStatus: string;
-	status: string;
-	attempts: number;
-	failedAttempts: number;
-	durationMs: number;
+export interface StoredResult extends Omit<Comparable, 'startedAt' | 'errorFirstLine'> {
 	startedAt: string;
-	annotations: { type: string; description?: string }[];
 	errorMessage: string | null;
 	errorStack: string | null;
 	errorLocation: string | null;
