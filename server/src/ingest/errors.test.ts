@@ -185,7 +185,7 @@ describe('errorFingerprint', () => {
 		// Playwright 1.37: `errors[0].message` carries the code frame and stack, `error.message` neither
 		// and no "Error:" prefix. A streamed result and an uploaded report must cluster together.
 		const report = JSON.parse(
-			await readFile(new URL('../../../../shared/fixtures/playwright-json/pw1.37-report-valid.json', import.meta.url), 'utf8')
+			await readFile(new URL('../../test/fixtures/playwright-json/pw1.37-report-valid.json', import.meta.url), 'utf8')
 		) as { suites: Array<{ suites?: Array<{ specs: Array<{ tests: Array<{ results: Array<{ error?: { message: string }; errors: Array<{ message: string }> }> }> }> }> }> };
 		const results = report.suites
 			.flatMap((file) => file.suites ?? [])

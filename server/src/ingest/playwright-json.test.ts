@@ -16,7 +16,7 @@ import {
 } from './playwright-json.js';
 
 // shared/ lies beside the repository (see DEVELOPERS.md), in development and in CI alike.
-const SHARED_FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/playwright-json', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../test/fixtures/playwright-json', import.meta.url));
 
 /** The report as Playwright wrote it, only as deep as these tests read it. */
 interface RawResult {
@@ -99,7 +99,7 @@ function formatErrorOf(run: () => unknown): ReportFormatError {
 }
 
 async function readShared(name: string): Promise<RawReport> {
-	return JSON.parse(await readFile(path.join(SHARED_FIXTURES, name), 'utf8')) as RawReport;
+	return JSON.parse(await readFile(path.join(FIXTURES, name), 'utf8')) as RawReport;
 }
 
 /** A minimal well-formed report to mutate. */
@@ -147,7 +147,7 @@ function firstTest(report: RawReport): RawTest {
 describe('real reports from other projects (1.37 to 1.40)', () => {
 	let names: string[] = [];
 	beforeAll(async () => {
-		names = (await readdir(SHARED_FIXTURES)).filter((name) => name.endsWith('.json') && !name.includes('invalid'));
+		names = (await readdir(FIXTURES)).filter((name) => name.endsWith('.json') && !name.includes('invalid'));
 	});
 
 	it('finds the fixtures', () => {

@@ -7,7 +7,7 @@ import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { ADMIN, counts, newProject } from '../helpers/ingest.js';
 import { makeReport } from '../helpers/report-factory.js';
 
-const FIXTURES = new URL('../../../../shared/fixtures/playwright-json/', import.meta.url);
+const FIXTURES = new URL('../fixtures/playwright-json/', import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(name, FIXTURES));
 
 describe.each(BACKENDS)('POST /api/v1/reports on %s', (backend) => {

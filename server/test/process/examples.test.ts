@@ -11,7 +11,7 @@ import { startServer, type ServerProcess } from '../helpers/server-process.js';
 
 const run = promisify(execFile);
 const EXAMPLE = new URL('../../../examples/.gitlab-ci.yml', import.meta.url);
-const FIXTURE = new URL('../../../../shared/fixtures/playwright-json/pw1.40-slack-valid.json', import.meta.url);
+const FIXTURE = new URL('../fixtures/playwright-json/pw1.40-slack-valid.json', import.meta.url);
 const ADMIN = 'examples-admin-token-0123456789abcdef';
 
 /** What GitLab sets for a merge-request pipeline job (values as GitLab formats them). */
