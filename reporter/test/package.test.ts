@@ -89,6 +89,17 @@ describe('package', () => {
 		}
 	});
 
+	it('is installed, in every setup text, from npm and until it is published there from the tarball `npm pack` makes of this version', () => {
+		const { version } = readManifest(PACKAGE_DIR);
+		for (const doc of ['README.md', 'reporter/README.md', 'examples/README.md', 'dashboard/src/lib/components/SetupInstructions.svelte']) {
+			const text = readFileSync(path.join(WORKSPACE_ROOT, doc), 'utf8');
+			// The example's package.json names it already: its README says `npm install`.
+			if (doc.startsWith('examples/')) expect(readManifest(path.join(WORKSPACE_ROOT, 'examples')).devDependencies?.['flackyness-reporter']).toBe(`^${version}`);
+			else expect(text, doc).toMatch(/npm install (-D|--save-dev) flackyness-reporter\b/);
+			expect(text, doc).toMatch(new RegExp(`npm install (-D|--save-dev) \\./vendor/flackyness-reporter-${version.replace(/\./g, '\\.')}\\.tgz`));
+		}
+	});
+
 	it('declares its command, engines and exports', () => {
 		const pkg = JSON.parse(readFileSync(path.join(PACKAGE_DIR, 'package.json'), 'utf8')) as Record<string, unknown>;
 		expect(pkg.bin).toEqual({ 'flackyness-reporter': 'dist/cli.js' });
