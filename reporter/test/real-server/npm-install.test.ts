@@ -93,6 +93,7 @@ describe('installed with plain npm from a packed tarball', { timeout: 420_000 },
 		// As the READMEs say: the tarball committed in the project, installed by its relative path.
 		mkdirSync(path.join(app, 'vendor'));
 		copyFileSync(tarball, path.join(app, 'vendor', path.basename(tarball)));
+		// The npm tarball keeps the devDependencies' `catalog:` specs: npm never reads them from an installed package.
 		const install = await npm(['install', '--save-dev', `./vendor/${path.basename(tarball)}`, `@playwright/test@${PLAYWRIGHT_VERSION}`], app);
 		expect(install.code, `npm install failed (is the npm registry or its cache reachable?):\n${install.stdout}\n${install.stderr}`).toBe(0);
 		// A real copy with its own dependencies, not a link into the workspace.
