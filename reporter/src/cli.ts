@@ -39,7 +39,7 @@ const DEFAULT_DEADLINE_MS = 120_000;
 
 interface Target {
 	url: string;
-	/** Said when the upload fails: where an URL that nobody typed came from. */
+	/** Said when the upload fails: where a URL that nobody typed came from. */
 	note?: string;
 }
 
