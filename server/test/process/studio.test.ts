@@ -1,87 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPostgresDatabase } from '../helpers/db.js';
-import { makeReport } from '../helpers/report-factory.js';
-import { freePort, startServer, type ServerProcess } from '../helpers/server-process.js';
+import { freePort, startServer } from '../helpers/server-process.js';
+import { createProject, openAndBrowse, startStudio, studioQuery, uploadLoop } from '../helpers/studio.js';
 
-const STUDIO = fileURLToPath(new URL('../../scripts/studio.mjs', import.meta.url));
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
 	while (cleanups.length) await cleanups.pop()!();
 });
 
-async function startStudio(env: Record<string, string>, cwd: string): Promise<{ url: string; proc: ChildProcess }> {
-	const port = await freePort();
-	const proc = spawn(process.execPath, [STUDIO], {
-		cwd,
-		env: { PATH: process.env.PATH, HOME: process.env.HOME, STUDIO_PORT: String(port), ...env },
-		stdio: ['ignore', 'pipe', 'pipe']
-	});
-	cleanups.push(async () => {
-		proc.kill('SIGTERM');
-		await new Promise((r) => proc.once('exit', r));
-	});
-	let out = '';
-	proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-	proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-	await new Promise<void>((resolve, reject) => {
-		const timer = setTimeout(() => reject(new Error(`studio did not start:\n${out}`)), 60_000);
-		proc.stdout!.on('data', () => out.includes('Prisma Studio is running') && (clearTimeout(timer), resolve()));
-		proc.once('exit', (code) => (clearTimeout(timer), reject(new Error(`studio exited ${code}:\n${out}`))));
-	});
-	return { url: `http://localhost:${port}`, proc };
-}
-
-/** Calls Studio's own backend endpoint, as its UI does; answers [error, result]. */
-async function studioCall(url: string, body: Record<string, unknown>): Promise<[unknown, unknown]> {
-	const res = await fetch(`${url}/bff`, {
-		method: 'POST',
-		headers: { 'content-type': 'application/json', origin: url },
-		body: JSON.stringify(body)
-	});
-	expect(res.status).toBe(200);
-	return (await res.json()) as [unknown, unknown];
-}
-
-async function studioQuery(url: string, sql: string, parameters: unknown[] = []): Promise<unknown> {
-	return studioCall(url, { procedure: 'query', query: { sql, parameters } });
-}
-
-// What opening Studio asks: the tables and columns of a schema, with parameters, so that its
-// driver (postgres.js) sends Parse/Describe/Flush and waits before Bind/Execute/Sync: the sequence
-// that another client's message used to cut in two.
-const INTROSPECT = `SELECT c.relname AS name, json_agg(a.attname ORDER BY a.attnum) AS columns
-	FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-	JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-	WHERE n.nspname = $1 AND c.relkind = ANY($2) GROUP BY c.relname ORDER BY c.relname`;
-
-/** Uploads reports one after another until stopped; answers how many went in and every refusal. */
-function uploadLoop(server: ServerProcess, token: string, seed: number) {
-	let stopped = false;
-	const done = (async () => {
-		let stored = 0;
-		const failures: string[] = [];
-		for (let i = 0; !stopped; i++) {
-			const res = await fetch(`${server.url}/api/v1/reports`, {
-				method: 'POST',
-				headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-				body: JSON.stringify(makeReport({ tests: 40, retries: 1, flakyRate: 0.1, seed: seed * 1000 + i }))
-			});
-			if (res.status === 201) stored++;
-			else failures.push(`${res.status} ${await res.text()}`);
-		}
-		return { stored, failures };
-	})();
-	return {
-		stop: () => {
-			stopped = true;
-			return done;
-		}
-	};
+async function studioAt(env: Record<string, string>, cwd: string) {
+	const studio = await startStudio(env, cwd);
+	cleanups.push(studio.stop);
+	return studio;
 }
 
 describe('pnpm studio', () => {
@@ -91,7 +24,7 @@ describe('pnpm studio', () => {
 		const dbPort = await freePort();
 		const server = await startServer({ EMBEDDED_DB_PORT: String(dbPort) }, { cwd });
 		cleanups.push(() => server.stop());
-		const studio = await startStudio({ EMBEDDED_DB_PORT: String(dbPort) }, cwd);
+		const studio = await studioAt({ EMBEDDED_DB_PORT: String(dbPort) }, cwd);
 		expect((await fetch(studio.url)).status).toBe(200);
 		const result = JSON.stringify(await studioQuery(studio.url, 'SELECT slug FROM projects'));
 		expect(result).toContain('demo');
@@ -107,32 +40,16 @@ describe('pnpm studio', () => {
 		const env = { EMBEDDED_DB_PORT: String(dbPort), ADMIN_TOKEN: admin, DEMO: 'false', RATE_LIMIT_RUNS: '100000' };
 		const server = await startServer(env, { cwd });
 		cleanups.push(() => server.stop());
-		const created = await fetch(`${server.url}/api/v1/admin/projects`, {
-			method: 'POST',
-			headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-			body: JSON.stringify({ slug: 'load' })
-		});
-		const { token } = (await created.json()) as { token: string };
+		const token = await createProject(server, admin, 'load');
 		const loops = [uploadLoop(server, token, 1), uploadLoop(server, token, 2)];
 		const stopLoops = () => Promise.all(loops.map((l) => l.stop()));
 		cleanups.push(stopLoops);
 
-		const studio = await startStudio({ EMBEDDED_DB_PORT: String(dbPort) }, cwd);
-		const failures: unknown[] = [];
+		const studio = await studioAt({ EMBEDDED_DB_PORT: String(dbPort) }, cwd);
+		const failures: string[] = [];
 		for (let i = 0; i < 20; i++) {
-			expect((await fetch(studio.url)).status).toBe(200);
-			const [introspectError, tables] = await studioQuery(studio.url, INTROSPECT, ['public', ['r', 'p', 'v']]);
-			const [browseError, rows] = await studioQuery(
-				studio.url,
-				'SELECT r.* FROM runs r WHERE r.project_id = (SELECT id FROM projects WHERE slug = $1) ORDER BY r.created_at DESC LIMIT $2',
-				['load', 50]
-			);
-			if (introspectError || browseError) {
-				failures.push({ open: i + 1, introspectError, browseError });
-				continue;
-			}
-			expect(JSON.stringify(tables)).toContain('"test_results"');
-			expect(Array.isArray(rows)).toBe(true);
+			const failure = await openAndBrowse(studio.url);
+			if (failure) failures.push(`open ${i + 1}: ${failure}`);
 		}
 		const uploads = await stopLoops();
 		expect(failures).toEqual([]);
@@ -150,7 +67,7 @@ describe('pnpm studio', () => {
 		cleanups.push(() => t.destroy());
 		const server = await startServer({ DATABASE_URL: t.url });
 		await server.stop();
-		const studio = await startStudio({ DATABASE_URL: t.url }, tmpdir());
+		const studio = await studioAt({ DATABASE_URL: t.url }, tmpdir());
 		const result = JSON.stringify(await studioQuery(studio.url, 'SELECT count(*) AS n FROM _prisma_migrations'));
 		expect(result).toMatch(/"n"\s*:\s*"?1"?/);
 	});
