@@ -4,7 +4,6 @@ import type { PGlite } from '@electric-sql/pglite';
 // Request codes that arrive in place of a startup message (PostgreSQL protocol, "Message Formats").
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
-const CANCEL_REQUEST = 80877102;
 const PROTOCOL_3 = 196608;
 
 const READY_FOR_QUERY = 0x5a; // 'Z'
@@ -20,6 +19,10 @@ const EXTENDED = new Set(['P', 'B', 'D', 'E', 'C', 'H'].map((c) => c.charCodeAt(
 class SessionLock {
 	private held = false;
 	private readonly waiters: Array<() => void> = [];
+
+	get contended(): boolean {
+		return this.waiters.length > 0;
+	}
 
 	acquire(): Promise<void> {
 		if (!this.held) {
@@ -115,13 +118,15 @@ class ClientConnection {
 	private unsynced = false;
 	private readonly statements = new Set<string>();
 	private readonly prefix: Buffer;
+	private idleTimer: NodeJS.Timeout | undefined;
 	readonly done: Promise<void>;
 
 	constructor(
 		private readonly socket: Socket,
 		private readonly db: PGlite,
 		private readonly lock: SessionLock,
-		id: number
+		id: number,
+		private readonly idleHoldMs: number
 	) {
 		this.prefix = Buffer.from(`fk${id}_`);
 		socket.setNoDelay(true);
@@ -135,6 +140,7 @@ class ClientConnection {
 	}
 
 	private receive(chunk: Buffer): void {
+		clearTimeout(this.idleTimer);
 		this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
 		try {
 			for (let next = this.split(); next; next = this.split()) this.pending.push(next);
@@ -176,10 +182,14 @@ class ClientConnection {
 
 	private async run(): Promise<void> {
 		try {
-			for (let msg = await this.nextMessage(); msg; msg = await this.nextMessage()) await this.handle(msg);
+			for (let msg = await this.nextMessage(); msg; msg = await this.nextMessage()) {
+				await this.handle(msg);
+				if (!this.pending.length) this.watchIdleHold();
+			}
 		} catch {
 			this.socket.destroy();
 		} finally {
+			clearTimeout(this.idleTimer);
 			await this.cleanup().catch(() => undefined);
 		}
 	}
@@ -188,7 +198,7 @@ class ClientConnection {
 		if (msg.startup) {
 			if (msg.code === SSL_REQUEST || msg.code === GSSENC_REQUEST) this.socket.write('N');
 			else if (msg.code === PROTOCOL_3) await this.send(msg.bytes, 0);
-			else this.socket.destroy(); // CancelRequest: PGlite has no backend to signal
+			else this.socket.destroy(); // CancelRequest (PGlite has no backend to signal) or unknown
 			return;
 		}
 		if (msg.type === 0x58 /* 'X' Terminate */) {
@@ -219,6 +229,21 @@ class ClientConnection {
 		this.unsynced = false;
 		this.inTransaction = status !== IDLE;
 		if (!this.inTransaction) this.giveBack();
+	}
+
+	/**
+	 * A client that keeps the session while silent (a transaction left open in Studio's console)
+	 * would stall the server: like idle_in_transaction_session_timeout, it is disconnected, and
+	 * so rolled back, once it has been silent for idleHoldMs while another connection waits.
+	 */
+	private watchIdleHold(): void {
+		clearTimeout(this.idleTimer);
+		if (!this.holding || this.closed) return;
+		this.idleTimer = setTimeout(() => {
+			if (this.lock.contended) this.socket.destroy();
+			else this.watchIdleHold();
+		}, this.idleHoldMs);
+		this.idleTimer.unref();
 	}
 
 	private async exec(bytes: Uint8Array, out?: (data: Uint8Array) => void): Promise<number | null> {
@@ -260,6 +285,11 @@ class ClientConnection {
 	}
 }
 
+export interface PgliteWireOptions {
+	/** How long a connection may hold the session while silent before it yields to a waiting one. */
+	idleHoldMs?: number;
+}
+
 /** Serves one PGlite instance over the PostgreSQL wire protocol to any number of client connections. */
 export class PgliteWireServer {
 	private server: Server | null = null;
@@ -268,13 +298,20 @@ export class PgliteWireServer {
 	private readonly lock = new SessionLock();
 	private nextId = 1;
 
-	constructor(private readonly db: PGlite) {}
+	private readonly idleHoldMs: number;
+
+	constructor(
+		private readonly db: PGlite,
+		opts: PgliteWireOptions = {}
+	) {
+		this.idleHoldMs = opts.idleHoldMs ?? 30_000;
+	}
 
 	/** Resolves with the port listened on (useful with port 0). */
 	async listen(port: number, host: string): Promise<number> {
 		await this.db.waitReady;
 		const server = createServer((socket) => {
-			const client = new ClientConnection(socket, this.db, this.lock, this.nextId++);
+			const client = new ClientConnection(socket, this.db, this.lock, this.nextId++, this.idleHoldMs);
 			this.clients.add(client);
 			this.sockets.add(socket);
 			void client.done.then(() => {

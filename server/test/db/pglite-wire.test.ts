@@ -1,5 +1,7 @@
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PgliteWireServer } from '../../src/db/pglite-wire.js';
 import { createPgliteDatabase } from '../helpers/db.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -62,5 +64,32 @@ describe('the embedded database served to several connections', () => {
 			        now() = statement_timestamp() AS outside_transaction`
 		);
 		expect(rows).toEqual([{ statements: 0, outside_transaction: true }]);
+	});
+
+	it('disconnects a connection that sits in a transaction while another waits, and only then', async () => {
+		const db = await PGlite.create();
+		const wire = new PgliteWireServer(db, { idleHoldMs: 300 });
+		const port = await wire.listen(0, '127.0.0.1');
+		cleanups.push(() => wire.close().then(() => db.close()));
+		const connect = async () => {
+			const c = new pg.Client({ connectionString: `postgresql://postgres@127.0.0.1:${port}/postgres` });
+			c.on('error', () => undefined);
+			await c.connect();
+			cleanups.push(() => c.end().catch(() => undefined));
+			return c;
+		};
+		const [lone, idle, waiting] = [await connect(), await connect(), await connect()];
+		// Alone, a slow transaction keeps the session for as long as it likes.
+		await lone.query('BEGIN');
+		await new Promise((r) => setTimeout(r, 700));
+		await lone.query('CREATE TABLE t (x int)');
+		await lone.query('COMMIT');
+
+		await idle.query('BEGIN');
+		await idle.query('INSERT INTO t VALUES (1)');
+		const started = Date.now();
+		expect((await waiting.query('SELECT count(*)::int AS n FROM t')).rows).toEqual([{ n: 0 }]);
+		expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+		await expect(idle.query('COMMIT')).rejects.toThrow();
 	});
 });
