@@ -23,7 +23,8 @@ async function setup(clients: number) {
 	return conns;
 }
 
-describe('the embedded database served to several connections', () => {
+// Each test creates a PGlite (initdb in WebAssembly): tens of seconds on a busy machine.
+describe('the embedded database served to several connections', { timeout: 120_000 }, () => {
 	it("keeps one client's transaction whole: another's query waits for it and never runs inside it", async () => {
 		const [a, b] = await setup(2);
 		await a!.query('BEGIN');

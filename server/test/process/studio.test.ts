@@ -18,7 +18,8 @@ async function studioAt(env: Record<string, string>, cwd: string) {
 }
 
 describe('pnpm studio', () => {
-	it('opens against the embedded database of a running server, next to the server', async () => {
+	// Starting PGlite, migrating and seeding the demo takes a minute on a busy 2-core machine.
+	it('opens against the embedded database of a running server, next to the server', { timeout: 180_000 }, async () => {
 		const cwd = await mkdtemp(path.join(tmpdir(), 'fk-studio-'));
 		cleanups.push(() => rm(cwd, { recursive: true, force: true }));
 		const dbPort = await freePort();
