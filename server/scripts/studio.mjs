@@ -1,7 +1,8 @@
 // `pnpm studio`: Prisma Studio against the database the server uses.
 //  - DATABASE_URL set: that PostgreSQL.
 //  - otherwise the embedded PGlite: through the running server's wire-protocol port when it is up
-//    (PGlite is one session, so a second process must not open its folder), else opened here.
+//    (its wire server lends PGlite's one session to one connection at a time, between
+//    transactions; a second process must not open the folder), else opened here.
 import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { createRequire } from 'node:module';

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { PgliteWireServer } from './pglite-wire.js';
 
 export interface EmbeddedDatabase {
 	url: string;
@@ -14,29 +14,28 @@ export interface EmbeddedDatabase {
 /**
  * Runs PGlite in this process and serves it over the PostgreSQL wire protocol, so that the pool,
  * the migrator and Prisma Studio all take the same `pg` path as with a real server.
- * PGlite is a single session: the socket server's queue keeps a transaction's queries together,
- * and the server's own pool holds a single connection (see database.ts).
+ * PGlite is a single session: the wire server lends it to one connection at a time, from a
+ * client's first message until it is idle outside a transaction (see pglite-wire.ts).
  */
 export async function startEmbeddedDatabase(opts: { dataDir: string; port: number; host?: string }): Promise<EmbeddedDatabase> {
 	const dataDir = path.resolve(opts.dataDir, 'pgdata');
 	await mkdir(dataDir, { recursive: true });
 	const db = await PGlite.create({ dataDir });
 	const host = opts.host ?? '127.0.0.1';
-	const server = new PGLiteSocketServer({ db, host, port: opts.port, maxConnections: 8 });
+	const server = new PgliteWireServer(db);
+	let port: number;
 	try {
-		await server.start();
+		port = await server.listen(opts.port, host);
 	} catch (err) {
 		await db.close();
 		throw err;
 	}
-	const conn = server.getServerConn();
-	const actualPort = Number(conn.slice(conn.lastIndexOf(':') + 1));
 	return {
-		url: `postgresql://postgres:postgres@${host}:${actualPort}/postgres?sslmode=disable`,
+		url: `postgresql://postgres:postgres@${host}:${port}/postgres?sslmode=disable`,
 		dataDir,
 		instance: db,
 		async close() {
-			await server.stop();
+			await server.close();
 			await db.close();
 		}
 	};
