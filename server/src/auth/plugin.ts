@@ -76,7 +76,11 @@ export function sessionVersion(passwordHash: string): string {
 	return createHash('sha256').update(passwordHash).digest('base64url').slice(0, 16);
 }
 
-function bearerOf(request: FastifyRequest): string {
+/**
+ * The token of an Authorization header, or why there is none: the one reading of the header, for
+ * the API's principals and for /metrics alike.
+ */
+export function bearerOf(request: FastifyRequest): string {
 	const header = request.headers.authorization;
 	if (!header) {
 		throw new HttpError(401, 'Missing Authorization header: send "Authorization: Bearer <token>".', {
