@@ -11,7 +11,7 @@ import type { CompleteRunInput, OpenRunInput, RunStats, TestResultInput } from '
 import { judgeQuarantine, type QuarantineVerdict, type TestIdentity } from './quarantine.js';
 import RunStream from './run-stream.js';
 import { inSerialGroup, isFinalAttempt, projectNameOf, relativeFile, serializeTest, titlePathOf, validateResult } from './serialize.js';
-import { SPOOL_FORMAT, spoolFileName, writeJsonFile, type SpoolData } from './spool.js';
+import { OUTPUT_FILE_REASON, SPOOL_FORMAT, spoolFileName, writeJsonFile, type SpoolData } from './spool.js';
 import { formatSummary, type UploadSummary } from './summary.js';
 
 /** What Playwright adds to every reporter's options. */
@@ -248,7 +248,7 @@ export default class FlackynessReporter implements Reporter {
 	private writeOutputFile(complete: CompleteRunInput): void {
 		if (!this.options.outputFile) return;
 		try {
-			writeJsonFile(this.outputPath(), this.spoolData('outputFile', this.recorded ?? [], complete));
+			writeJsonFile(this.outputPath(), this.spoolData(OUTPUT_FILE_REASON, this.recorded ?? [], complete));
 		} catch (err) {
 			printLine(`could not write ${this.outputPath()}: ${describe(err)}`);
 		}

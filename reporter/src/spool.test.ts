@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isSpool, parseSpool, readJsonFile, SPOOL_FORMAT, spoolFileName, writeJsonFile, type SpoolData } from './spool.js';
+import { isSpool, markSent, marksAsSent, OUTPUT_FILE_REASON, parseSpool, readJsonFile, sentCopyOf, SPOOL_FORMAT, spoolFileName, writeJsonFile, type SpoolData } from './spool.js';
 
 const spool: SpoolData = {
 	format: SPOOL_FORMAT,
@@ -41,5 +41,18 @@ describe('spool files', () => {
 	it('rejects a damaged file with the reason', () => {
 		expect(() => parseSpool({ ...spool, results: [{ file: '' }] })).toThrow(/not a valid spool file: results\.0\./);
 		expect(isSpool({ suites: [] })).toBe(false);
+	});
+
+	it('marks a stored spool file .sent, once, and never the outputFile record', () => {
+		const dir = mkdtempSync(path.join(os.tmpdir(), 'flackyness-spool-'));
+		const file = writeJsonFile(path.join(dir, 'run.json'), spool);
+		expect(marksAsSent(file, spool)).toBe(true);
+		expect(marksAsSent(file, { reason: OUTPUT_FILE_REASON })).toBe(false);
+		expect(sentCopyOf(file)).toBeUndefined();
+		expect(markSent(file)).toBe(`${file}.sent`);
+		expect(readdirSync(dir)).toEqual(['run.json.sent']);
+		expect(sentCopyOf(file)).toBe(`${file}.sent`);
+		expect(marksAsSent(`${file}.sent`, spool)).toBe(false);
+		expect(sentCopyOf(path.join(dir, 'other.json'))).toBeUndefined();
 	});
 });

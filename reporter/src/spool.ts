@@ -3,12 +3,19 @@
  * One JSON document: the open-run payload (with its idempotency key, so a replay finds the run if
  * it was opened), the results, and the completion.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { completeRunSchema, openRunSchema, testResultInputSchema, type CompleteRunInput, type OpenRunInput, type TestResultInput } from './protocol.js';
 
 export const SPOOL_FORMAT = 'flackyness-spool';
+/** The reason of the file that the `outputFile` option asks for: a record the user keeps, not a spool to empty. */
+export const OUTPUT_FILE_REASON = 'outputFile';
+/**
+ * Appended to a spool file once the server stored it: `upload flackyness-spool/*.json` then skips
+ * it, and it stays at hand until the CI artifact expires.
+ */
+export const SENT_SUFFIX = '.sent';
 
 export interface SpoolData {
 	format: typeof SPOOL_FORMAT;
@@ -65,4 +72,22 @@ export function spoolFileName(runKey: string, now = new Date()): string {
 
 export function readJsonFile(file: string): unknown {
 	return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+/** Whether a spool file is renamed once stored: one written because sending failed, not yet marked. */
+export function marksAsSent(file: string, spool: Pick<SpoolData, 'reason'>): boolean {
+	return spool.reason !== OUTPUT_FILE_REASON && !file.endsWith(SENT_SUFFIX);
+}
+
+/** Renames a stored spool file to `<file>.sent`; returns the new path. */
+export function markSent(file: string): string {
+	const sent = `${file}${SENT_SUFFIX}`;
+	renameSync(file, sent);
+	return sent;
+}
+
+/** The `.sent` file a missing spool file became, if that is what happened to it. */
+export function sentCopyOf(file: string): string | undefined {
+	const sent = `${file}${SENT_SUFFIX}`;
+	return !existsSync(file) && existsSync(sent) ? sent : undefined;
 }

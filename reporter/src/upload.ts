@@ -9,7 +9,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type FlackynessApi from './api.js';
 import { ciHeaders, detectCi } from './ci.js';
 import type { RunReceipt, TestResultInput } from './protocol.js';
-import { isSpool, parseSpool, type SpoolData } from './spool.js';
+import { isSpool, markSent, marksAsSent, parseSpool, type SpoolData } from './spool.js';
 import { UploadError } from './upload-error.js';
 
 export type UploadKind = 'spool' | 'report';
@@ -19,6 +19,8 @@ export interface UploadResult {
 	receipt: RunReceipt;
 	/** Results sent (spool) or tests in the report. */
 	results: number;
+	/** Where a stored spool file was renamed to, or why it could not be. */
+	sent?: { file: string } | { error: string };
 }
 
 /** Results in batches; a batch the server finds too large is halved. */
@@ -86,6 +88,15 @@ export function readUploadFile(file: string): { raw: Buffer; json: unknown } {
 	}
 }
 
+/** The data is stored whatever happens to the file: a read-only directory only costs the mark. */
+function markSentSafely(file: string): { file: string } | { error: string } {
+	try {
+		return { file: markSent(file) };
+	} catch (err) {
+		return { error: (err as { code?: string }).code ?? (err as Error).message };
+	}
+}
+
 export async function uploadFile(api: FlackynessApi, file: string, batchSize: number, ctx: ReportUploadContext): Promise<UploadResult> {
 	const { raw, json } = readUploadFile(file);
 	if (isSpool(json)) {
@@ -95,7 +106,8 @@ export async function uploadFile(api: FlackynessApi, file: string, batchSize: nu
 		} catch (err) {
 			throw new UploadError((err as Error).message, 'config');
 		}
-		return replaySpool(api, spool, batchSize);
+		const result = await replaySpool(api, spool, batchSize);
+		return marksAsSent(file, spool) ? { ...result, sent: markSentSafely(file) } : result;
 	}
 	if (isPlaywrightReport(json)) {
 		const receipt = await api.uploadReport(gzipSync(raw), reportHeaders(raw, json, ctx));

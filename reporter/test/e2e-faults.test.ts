@@ -34,12 +34,13 @@ describe('a server that cannot take the results', () => {
 		const server = await serve();
 		const cli = await runCli(['upload', spool!], run.project, { FLACKYNESS_URL: server.url, FLACKYNESS_TOKEN: 'test-token' });
 		expect(cli.code).toBe(0);
-		expect(cli.lines).toEqual([`[flackyness] ${spool}: 8 results replayed · ${server.url}/runs/${[...server.runs.keys()][0]}`]);
+		expect(cli.lines).toEqual([`[flackyness] ${spool}: 8 results replayed · ${server.url}/runs/${[...server.runs.keys()][0]}; renamed to ${spool}.sent`]);
+		expect(spoolFiles(run.suiteDir)).toEqual([`${spool}.sent`]);
 		expect(fromReceived(storedResults(server))).toEqual(fromJsonReport(run.report));
 		expect([...server.runs.values()][0]!.complete).toMatchObject({ status: 'passed', stats: { expected: 6, unexpected: 0, flaky: 1, skipped: 1 } });
 
 		// Sending it again changes nothing: the run is found by its idempotency key.
-		const again = await runCli(['upload', spool!], run.project, { FLACKYNESS_URL: server.url, FLACKYNESS_TOKEN: 'test-token' });
+		const again = await runCli(['upload', `${spool}.sent`], run.project, { FLACKYNESS_URL: server.url, FLACKYNESS_TOKEN: 'test-token' });
 		expect(again.code).toBe(0);
 		expect(server.runs.size).toBe(1);
 		expect(storedResults(server)).toHaveLength(8);

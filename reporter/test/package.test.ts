@@ -5,7 +5,23 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { workspaceOnlySpecs, type Manifest } from './helpers/pack.js';
 import { makeProject, PACKAGE_DIR } from './helpers/playwright.js';
+
+const WORKSPACE_ROOT = path.resolve(PACKAGE_DIR, '..');
+
+function readManifest(dir: string): Manifest {
+	return JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as Manifest;
+}
+
+/** The workspace's packages (pnpm-workspace.yaml's `packages:` list) and pnpm's catalog, read as the simple YAML they are. */
+function workspace(): { packages: string[]; catalog: Record<string, string> } {
+	const yaml = readFileSync(path.join(WORKSPACE_ROOT, 'pnpm-workspace.yaml'), 'utf8');
+	const section = (name: string) => [...yaml.matchAll(/^(\w+):\n((?:[ \t]+.*\n?)*)/gm)].find((m) => m[1] === name)?.[2] ?? '';
+	const packages = [...section('packages').matchAll(/^\s+-\s+(\S+)/gm)].map((m) => m[1]!);
+	const catalog = Object.fromEntries([...section('catalog').matchAll(/^\s+"?([^":\s]+)"?:\s*(\S+)/gm)].map((m) => [m[1]!, m[2]!]));
+	return { packages, catalog };
+}
 
 describe('package', () => {
 	it('resolves with require.resolve from a user’s config directory (no "require" condition needed) to a default-exported class', async () => {
@@ -56,6 +72,32 @@ describe('package', () => {
 			{ encoding: 'utf8' }
 		);
 		expect(JSON.parse(out)).toEqual({ before: false, after: true });
+	});
+
+	it('publishes concrete version ranges only: no pnpm `catalog:` or `workspace:` spec that npm cannot install', () => {
+		const { packages, catalog } = workspace();
+		expect(packages).toContain('reporter');
+		expect(catalog.zod).toMatch(/^[\^~]?\d/);
+		const publishable = packages.map((dir) => ({ dir, manifest: readManifest(path.join(WORKSPACE_ROOT, dir)) })).filter((p) => !p.manifest.private);
+		expect(publishable.map((p) => p.manifest.name)).toContain('flackyness-reporter');
+		for (const { dir, manifest } of publishable) {
+			expect(workspaceOnlySpecs(manifest), `${dir}/package.json`).toEqual([]);
+			// The same range as the workspace's catalog, so that the workspace still resolves one copy (one zod for reporter and server).
+			for (const [name, range] of Object.entries(manifest.dependencies ?? {})) {
+				if (name in catalog) expect(range, `${dir}/package.json dependencies.${name}`).toBe(catalog[name]);
+			}
+		}
+	});
+
+	it('is installed, in every setup text, from npm and until it is published there from the tarball `npm pack` makes of this version', () => {
+		const { version } = readManifest(PACKAGE_DIR);
+		for (const doc of ['README.md', 'reporter/README.md', 'examples/README.md', 'dashboard/src/lib/components/SetupInstructions.svelte']) {
+			const text = readFileSync(path.join(WORKSPACE_ROOT, doc), 'utf8');
+			// The example's package.json names it already: its README says `npm install`.
+			if (doc.startsWith('examples/')) expect(readManifest(path.join(WORKSPACE_ROOT, 'examples')).devDependencies?.['flackyness-reporter']).toBe(`^${version}`);
+			else expect(text, doc).toMatch(/npm install (-D|--save-dev) flackyness-reporter\b/);
+			expect(text, doc).toMatch(new RegExp(`npm install (-D|--save-dev) \\./vendor/flackyness-reporter-${version.replace(/\./g, '\\.')}\\.tgz`));
+		}
 	});
 
 	it('declares its command, engines and exports', () => {

@@ -53,6 +53,8 @@ async function loadDashboard(config: Config): Promise<NodeHandler | null> {
 async function main() {
 	let config: Config;
 	try {
+		// A `.env` in the working folder (see .env.example); what the environment already says wins.
+		if (existsSync('.env')) process.loadEnvFile('.env');
 		config = loadConfig();
 	} catch (err) {
 		if (err instanceof ConfigError) fail(err.message);

@@ -96,11 +96,11 @@ describe('the real server failing during a run', { timeout: 300_000 }, () => {
 		const env = { FLACKYNESS_TOKEN: project.token };
 		const upload = await runCli(['upload', spool!], run.project, env);
 		expect(upload.code).toBe(0);
-		expect(upload.lines).toEqual([expect.stringMatching(/: \d+ results replayed · http:\/\/127\.0\.0\.1:\d+\/runs\//)]);
+		expect(upload.lines).toEqual([expect.stringMatching(/: \d+ results replayed · http:\/\/127\.0\.0\.1:\d+\/runs\/.*; renamed to .*\.json\.sent$/)]);
 		await expectStoredAsReported(project, run);
 
 		// Sent again by mistake: nothing changes.
-		expect((await runCli(['upload', spool!], run.project, env)).code).toBe(0);
+		expect((await runCli(['upload', `${spool!}.sent`], run.project, env)).code).toBe(0);
 		await expectStoredAsReported(project, run);
 	});
 

@@ -5,16 +5,16 @@
  * flackyness-reporter points at this package, packed, as a user's lockfile would point at npm.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packReporter } from '../helpers/pack.js';
 import { PACKAGE_DIR, cleanEnv, run } from '../helpers/playwright.js';
 import { startRealServer, type Project, type RealServer } from './helpers/server.js';
 import { asComparable, dumpIngestedText, storedResults, storedRuns } from './helpers/stored.js';
 
 const EXAMPLES = path.resolve(PACKAGE_DIR, '../examples');
-const PNPM_VERSION = '10.34.9';
 const SECRET = 'glcbt-64_GITLAB_CI_LOCAL_SECRET_JOB_TOKEN';
 
 let server: RealServer;
@@ -33,25 +33,6 @@ function tempDir(prefix: string): string {
 	const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
 	cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
 	return dir;
-}
-
-/** `pnpm pack` replaces `catalog:` versions as publishing does; npm's pack would leave them. */
-function packReporter(): string {
-	const dest = tempDir('flackyness-pack-');
-	const [command, ...args] = commandExists('pnpm') ? ['pnpm'] : ['npx', '-y', `pnpm@${PNPM_VERSION}`];
-	// The end-to-end setup has built dist/ already; building again here would pull it from under other tests.
-	execFileSync(command!, [...args, 'pack', '--pack-destination', dest], { cwd: PACKAGE_DIR, env: { ...process.env, npm_config_ignore_scripts: 'true' }, stdio: 'pipe' });
-	const [tarball] = readdirSync(dest).filter((f) => f.endsWith('.tgz'));
-	return path.join(dest, tarball!);
-}
-
-function commandExists(command: string): boolean {
-	try {
-		execFileSync(command, ['--version'], { stdio: 'ignore' });
-		return true;
-	} catch {
-		return false;
-	}
 }
 
 function git(cwd: string, ...args: string[]): string {
@@ -82,7 +63,7 @@ async function exampleRepository(tarball: string): Promise<{ dir: string; sha: s
 
 describe('the example pipeline under gitlab-ci-local', () => {
 	it('stores one run per shard in one group, with the pipeline’s metadata, and the curl jobs’ reports', async () => {
-		const { dir, sha } = await exampleRepository(packReporter());
+		const { dir, sha } = await exampleRepository(packReporter('pnpm', tempDir('flackyness-pack-')));
 		const home = tempDir('flackyness-gcl-home-');
 		const args = [
 			'-y',

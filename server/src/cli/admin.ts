@@ -3,7 +3,10 @@
  * `flackyness-admin`: the admin API from a terminal. Talks HTTP to a running server, with the
  * admin token from FLACKYNESS_ADMIN_TOKEN (never a command-line argument, which `ps` would show).
  *
- *   FLACKYNESS_URL=http://127.0.0.1:3000 FLACKYNESS_ADMIN_TOKEN=… pnpm admin projects list
+ *   FLACKYNESS_URL=http://127.0.0.1:3000 FLACKYNESS_ADMIN_TOKEN=… npx flackyness-admin projects list
+ *
+ * With --json, stdout holds one JSON document and nothing else (messages go to stderr), so that
+ * it can be piped.
  */
 import { parseArgs } from 'node:util';
 
@@ -118,7 +121,7 @@ async function run(argv: string[]): Promise<string> {
 			const p = need(a1, '<project>');
 			if (!values.yes) throw new CliError(`this deletes project ${p} and all its data; add --yes to go on`);
 			await call(ctx, 'DELETE', `/api/v1/admin/projects/${enc(p)}`);
-			return `deleted project ${p}`;
+			return out({ deleted: { project: p } }, () => `deleted project ${p}`);
 		}
 		case 'projects recompute': {
 			const d = (await call(ctx, 'POST', `/api/v1/admin/projects/${enc(need(a1, '<project>'))}/recompute`)) as { jobs: number; tests: number };
@@ -135,7 +138,7 @@ async function run(argv: string[]): Promise<string> {
 		}
 		case 'tokens revoke': {
 			await call(ctx, 'DELETE', `/api/v1/admin/projects/${enc(need(a1, '<project>'))}/tokens/${enc(need(a2, '<token-id>'))}`);
-			return `revoked token ${a2}`;
+			return out({ revoked: { project: a1, tokenId: a2 } }, () => `revoked token ${a2}`);
 		}
 		case 'users list': {
 			const d = (await call(ctx, 'GET', '/api/v1/admin/users')) as { users: Array<Record<string, unknown>> };
@@ -162,7 +165,7 @@ async function run(argv: string[]): Promise<string> {
 			const id = need(a1, '<user-id>');
 			if (!values.yes) throw new CliError(`this deletes user ${id}; add --yes to go on`);
 			await call(ctx, 'DELETE', `/api/v1/admin/users/${enc(id)}`);
-			return `deleted user ${id}`;
+			return out({ deleted: { userId: id } }, () => `deleted user ${id}`);
 		}
 		case 'health': {
 			const d = (await call(ctx, 'GET', '/api/v1/admin/health')) as {

@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresDatabase, type TestDatabase } from '../helpers/db.js';
@@ -6,6 +7,18 @@ import { startServer, type ServerProcess } from '../helpers/server-process.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/admin.js', import.meta.url));
 const ADMIN = 'cli-admin-token-0123456789abcdefghij';
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SERVER = fileURLToPath(new URL('../../', import.meta.url));
+
+/** pnpm as the repository's scripts find it: on the PATH, else the pinned version through npx. */
+function pnpm(): string {
+	try {
+		execFileSync('pnpm', ['--version'], { stdio: 'ignore' });
+		return 'pnpm';
+	} catch {
+		return `npx -y ${(JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { packageManager: string }).packageManager}`;
+	}
+}
 
 describe('flackyness-admin', () => {
 	let t: TestDatabase;
@@ -72,4 +85,40 @@ describe('flackyness-admin', () => {
 		expect(unknown.stderr).toContain('unknown command "frobnicate"');
 		expect(unknown.stderr).toContain('usage: flackyness-admin');
 	});
+
+	/** A command line as an admin types it, its stdout piped into JSON.parse. */
+	const piped = (cwd: string, command: string) =>
+		new Promise<{ code: number; parsed: unknown; stderr: string }>((resolve) => {
+			const parse = `node -e 'process.stdout.write(JSON.stringify(JSON.parse(require("fs").readFileSync(0, "utf8"))))'`;
+			execFile(
+				'bash',
+				['-o', 'pipefail', '-c', `${command} | ${parse}`],
+				{
+					cwd,
+					// offline: npx runs the repository's own bin, never a registry package of that name.
+					env: { PATH: process.env.PATH, HOME: process.env.HOME, npm_config_offline: 'true', FLACKYNESS_URL: s.url, FLACKYNESS_ADMIN_TOKEN: ADMIN }
+				},
+				(err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, parsed: stdout ? JSON.parse(stdout) : undefined, stderr })
+			);
+		});
+
+	it('--json pipes: the documented commands print one JSON document on stdout and nothing else', async () => {
+		for (const [cwd, command] of [
+			[ROOT, 'npx flackyness-admin projects create piped --json'],
+			[SERVER, 'npx flackyness-admin projects list --json'],
+			[ROOT, `${pnpm()} -s admin projects list --json`]
+		] as const) {
+			const result = await piped(cwd, command);
+			expect(result.code, `${command}: ${result.stderr}`).toBe(0);
+			expect(result.parsed, command).toMatchObject(command.includes('create') ? { project: { slug: 'piped' }, token: expect.stringMatching(/^flk_p_/) } : { projects: [expect.objectContaining({ slug: 'piped' })] });
+		}
+		// Commands that answer no data still print JSON (the bin itself: npx takes seconds on a busy machine).
+		const admin = 'node dist/cli/admin.js';
+		const token = ((await piped(SERVER, `${admin} tokens list piped --json`)).parsed as { tokens: Array<{ id: string }> }).tokens[0]!;
+		expect((await piped(SERVER, `${admin} tokens revoke piped ${token.id} --json`)).parsed).toEqual({ revoked: { project: 'piped', tokenId: token.id } });
+		expect((await piped(SERVER, `${admin} projects delete piped --yes --json`)).parsed).toEqual({ deleted: { project: 'piped' } });
+		const failed = await piped(SERVER, `${admin} projects delete piped --yes --json`);
+		expect(failed.code).not.toBe(0);
+		expect(failed.stderr).toMatch(/answered 404/);
+	}, 180_000);
 });

@@ -100,6 +100,20 @@ describe('starting the server', () => {
 		expect(await s.stop()).toBe(0);
 	});
 
+	it('reads a .env in its working folder, where the environment wins', async () => {
+		const cwd = await tempDir('fk-dotenv-');
+		const fileToken = 'a-very-long-admin-token-from-the-env-file';
+		await appendFile(path.join(cwd, '.env'), `ADMIN_TOKEN=${fileToken}\nDEMO=false\nPORT=1\n`);
+		const port = await freePort();
+		const s = track(await startServer({ PORT: String(port) }, { cwd }));
+		expect(s.port).toBe(port);
+		const admin = (token: string) => fetch(`${s.url}/api/v1/admin/projects`, { headers: { authorization: `Bearer ${token}` } });
+		expect((await admin(fileToken)).status).toBe(200);
+		// DEMO=false came from the file too: no demo project.
+		expect(await (await admin(fileToken)).json()).toEqual({ projects: [] });
+		expect(await s.stop()).toBe(0);
+	});
+
 	it('two servers booting together against one empty PostgreSQL migrate and bootstrap once', async () => {
 		const t = await createPostgresDatabase();
 		cleanups.push(() => t.destroy());
