@@ -56,7 +56,10 @@ export function createDatabase(opts: { url: string; embedded: boolean; poolSize:
 	// Nor may a checked-out one (a transaction from pool.connect()): pg-pool listens for errors only
 	// on idle clients and inside pool.query, and an 'error' event nobody listens to kills the process.
 	// The error still fails the client's queries, and the pool drops the broken client on release.
-	pool.on('connect', (client) => client.on('error', () => undefined));
+	pool.on('connect', (client) => {
+		client.on('error', () => undefined);
+		if (bounded) closeOnDeadline(client);
+	});
 	const adapter = new PrismaPg(pool);
 	const prisma = new PrismaClient({ adapter });
 	return {
@@ -67,6 +70,35 @@ export function createDatabase(opts: { url: string; embedded: boolean; poolSize:
 			await prisma.$disconnect();
 			await pool.end();
 		}
+	};
+}
+
+const READ_TIMEOUT = 'Query read timeout';
+
+/**
+ * When a query's client-side deadline passes, the server is not answering: the connection is
+ * closed at once. The queries queued behind it (a transaction's ROLLBACK) then fail immediately
+ * instead of each waiting a deadline of its own, pg-pool discards the client on release, and
+ * PostgreSQL rolls back whatever the session had open when it sees the connection gone.
+ */
+function closeOnDeadline(client: pg.PoolClient): void {
+	const close = (err: unknown) => {
+		if ((err as Error | null)?.message !== READ_TIMEOUT) return;
+		(client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+	};
+	const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+	(client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+		const last = args.length - 1;
+		const callback = args[last];
+		if (typeof callback === 'function') {
+			args[last] = (err: unknown, ...rest: unknown[]) => {
+				close(err);
+				return (callback as (...a: unknown[]) => unknown)(err, ...rest);
+			};
+		}
+		const result = query(...args);
+		if (result instanceof Promise) result.catch(close);
+		return result;
 	};
 }
 
