@@ -221,6 +221,15 @@ describe('dashboard in Chromium', () => {
 		await expect.poll(() => page.getByTestId('users-table').textContent()).toContain(ADMIN_EMAIL);
 		await shot(page, 'users');
 
+		await page.getByRole('link', { name: 'System' }).click();
+		const health = await api<{ tables: { table: string; rows: number; rowsExact: boolean }[] }>('/admin/health');
+		const results = health.body.tables.find((t) => t.table === 'test_results')!;
+		expect(results).toMatchObject({ rowsExact: true });
+		expect(results.rows).toBeGreaterThan(0);
+		const resultsRow = page.getByTestId('system-tables').getByRole('row').filter({ hasText: 'test_results' });
+		await expect.poll(() => resultsRow.textContent()).toContain(results.rows.toLocaleString('en'));
+		await shot(page, 'system');
+
 		await page.getByRole('link', { name: 'Account' }).click();
 		await expect.poll(() => page.getByRole('heading', { name: 'Change your password' }).count()).toBe(1);
 		await shot(page, 'account');
@@ -462,6 +471,7 @@ describe('dashboard in Chromium', () => {
 		await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Web shop');
 		expect(await page.getByRole('link', { name: 'Settings' }).count()).toBe(0);
 		expect(await page.getByRole('link', { name: 'Users' }).count()).toBe(0);
+		expect(await page.getByRole('link', { name: 'System' }).count()).toBe(0);
 		await page.goto(`/tests/${await testIdOf('pays with card', 'chromium')}`);
 		await expect.poll(() => page.getByTestId('quarantine').textContent()).toContain('Admins can quarantine');
 		expect(await page.getByRole('button', { name: 'Quarantine' }).count()).toBe(0);
@@ -470,6 +480,7 @@ describe('dashboard in Chromium', () => {
 		expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Not for your role');
 		await shot(page, 'viewer-forbidden');
 		expect((await page.goto('/users'))?.status()).toBe(403);
+		expect((await page.goto('/system'))?.status()).toBe(403);
 	});
 
 	it('saves a threshold, leaves the others at their defaults, and explains a bad value', async () => {

@@ -23,6 +23,8 @@ const port = z.coerce
 
 const positiveInt = z.coerce.number({ error: 'must be a number' }).int('must be a whole number').positive('must be positive');
 
+const milliseconds = z.coerce.number({ error: 'must be a number of milliseconds' }).int('must be a whole number').min(0, 'must be 0 or more');
+
 const byteSize = z
 	.string()
 	.regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i, 'must be a size such as 10mb, 512kb or 1048576')
@@ -43,6 +45,14 @@ export const envSchema = z.object({
 	DATA_DIR: z.string().min(1).default('./.flackyness'),
 	EMBEDDED_DB_PORT: port.default(54329),
 	DB_POOL_SIZE: positiveInt.max(100).default(10),
+	/** A database statement running longer is cancelled and the request answers 503 with Retry-After; 0: no limit. */
+	DB_STATEMENT_TIMEOUT_MS: milliseconds.default(30_000),
+	/** A statement waiting longer than this for a lock is cancelled (503 with Retry-After); 0: no limit. */
+	DB_LOCK_TIMEOUT_MS: milliseconds.default(10_000),
+	/** Longest wait for a pooled database connection (or a new one to open) before answering 503. */
+	DB_CONNECT_TIMEOUT_MS: positiveInt.default(5_000),
+	/** /health answers 503 "database unreachable" when the database does not answer its probe within this. */
+	HEALTH_TIMEOUT_MS: positiveInt.default(2_000),
 	/** Shared rate-limit counters for several instances; in memory when unset. */
 	REDIS_URL: z
 		.string()
@@ -50,6 +60,8 @@ export const envSchema = z.object({
 		.optional(),
 	LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 	ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+	/** When set, /metrics requires "Authorization: Bearer <METRICS_TOKEN>"; unset: /metrics is open. */
+	METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 	/** First dashboard admin, created when there is no user yet. */
 	ADMIN_EMAIL: z.email('must be an e-mail address').optional(),
 	ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').max(200).optional(),
@@ -89,6 +101,11 @@ export const envSchema = z.object({
 
 export type Config = z.output<typeof envSchema>;
 
+/** The database bounds of the configuration, as createDatabase takes them. */
+export function databaseTimeouts(config: Config) {
+	return { statementMs: config.DB_STATEMENT_TIMEOUT_MS, lockMs: config.DB_LOCK_TIMEOUT_MS, connectMs: config.DB_CONNECT_TIMEOUT_MS };
+}
+
 export class ConfigError extends Error {
 	constructor(readonly problems: string[]) {
 		super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -96,7 +113,7 @@ export class ConfigError extends Error {
 	}
 }
 
-const SECRETS = new Set(['ADMIN_TOKEN', 'DATABASE_URL', 'ADMIN_PASSWORD', 'JWT_SECRET']);
+const SECRETS = new Set(['ADMIN_TOKEN', 'METRICS_TOKEN', 'DATABASE_URL', 'ADMIN_PASSWORD', 'JWT_SECRET']);
 
 /** Reads and validates the environment; throws one ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

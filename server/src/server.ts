@@ -5,7 +5,7 @@ import Fastify from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import app from './app.js';
 import { bootstrap, firstStartBanner, publicUrl } from './bootstrap.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, databaseTimeouts, loadConfig, type Config } from './config.js';
 import { createDatabase, type Database } from './db/database.js';
 import { seedDemo } from './demo.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded.js';
@@ -24,7 +24,7 @@ async function openDatabase(config: Config): Promise<{ db: Database; embedded?: 
 	if (config.DATABASE_URL) {
 		const u = new URL(config.DATABASE_URL);
 		const where = `PostgreSQL at ${u.hostname}:${u.port || 5432}${u.pathname}`;
-		return { db: createDatabase({ url: config.DATABASE_URL, embedded: false, poolSize: config.DB_POOL_SIZE }), where };
+		return { db: createDatabase({ url: config.DATABASE_URL, embedded: false, poolSize: config.DB_POOL_SIZE, timeouts: databaseTimeouts(config) }), where };
 	}
 	let embedded: EmbeddedDatabase;
 	try {
@@ -39,7 +39,7 @@ async function openDatabase(config: Config): Promise<{ db: Database; embedded?: 
 		fail(`could not start the embedded database in ${config.DATA_DIR}: ${e.message}`);
 	}
 	const where = `embedded PGlite in ${embedded.dataDir} (also on ${embedded.url.replace(/\/\/[^@]*@/, '//')})`;
-	return { db: createDatabase({ url: embedded.url, embedded: true, poolSize: 1 }), embedded, where };
+	return { db: createDatabase({ url: embedded.url, embedded: true, poolSize: 1, timeouts: databaseTimeouts(config) }), embedded, where };
 }
 
 async function loadDashboard(config: Config): Promise<NodeHandler | null> {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import fp from 'fastify-plugin';
+import { z } from 'zod';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError } from '../lib/http-errors.js';
 import { sameSecret } from '../lib/tokens.js';
@@ -41,6 +42,12 @@ export interface SessionClaims {
 	sv: string;
 }
 
+/**
+ * A correctly signed token is still checked for shape: `sub` goes into a uuid column, and a token
+ * signed with a leaked or shared secret must get 401, never a database error.
+ */
+const sessionClaimsSchema = z.object({ sub: z.uuid(), sv: z.string().min(1).max(64) });
+
 declare module 'fastify' {
 	interface FastifyRequest {
 		principal: Principal | null;
@@ -53,6 +60,11 @@ declare module 'fastify' {
 		requireReader(request: FastifyRequest): Promise<void>;
 		/** A signed-in user (session token), whatever the role. */
 		requireUser(request: FastifyRequest): Promise<void>;
+		/**
+		 * Who sent the request, resolved once per request (the rate limiter asks before the route's
+		 * own check does, and both get the same answer from one database lookup).
+		 */
+		authenticate(request: FastifyRequest): Promise<Principal>;
 	}
 }
 
@@ -64,7 +76,11 @@ export function sessionVersion(passwordHash: string): string {
 	return createHash('sha256').update(passwordHash).digest('base64url').slice(0, 16);
 }
 
-function bearerOf(request: FastifyRequest): string {
+/**
+ * The token of an Authorization header, or why there is none: the one reading of the header, for
+ * the API's principals and for /metrics alike.
+ */
+export function bearerOf(request: FastifyRequest): string {
 	const header = request.headers.authorization;
 	if (!header) {
 		throw new HttpError(401, 'Missing Authorization header: send "Authorization: Bearer <token>".', {
@@ -90,16 +106,19 @@ export default fp(
 		app.decorateRequest('principal', null);
 
 		async function sessionPrincipal(token: string): Promise<AdminPrincipal | UserPrincipal> {
-			let claims: SessionClaims;
+			let verified: unknown;
 			try {
-				claims = app.jwt.verify<SessionClaims>(token);
+				verified = app.jwt.verify(token);
 			} catch (err) {
 				const code = (err as { code?: string }).code;
 				if (code === 'FAST_JWT_EXPIRED') throw invalidSession('Your session has expired; sign in again.');
 				throw invalidSession('Invalid token.');
 			}
-			const row = typeof claims.sub === 'string' ? await findUserById(app.db.pool, claims.sub) : null;
-			if (!row || typeof claims.sv !== 'string' || !sameSecret(claims.sv, sessionVersion(row.passwordHash))) {
+			const parsed = sessionClaimsSchema.safeParse(verified);
+			if (!parsed.success) throw invalidSession('Invalid token: its claims are not those of a session.');
+			const claims: SessionClaims = parsed.data;
+			const row = await findUserById(app.db.pool, claims.sub);
+			if (!row || !sameSecret(claims.sv, sessionVersion(row.passwordHash))) {
 				throw invalidSession('This session has ended; sign in again.');
 			}
 			const user: SessionUser = { id: row.id, email: row.email, role: row.role };
@@ -121,8 +140,22 @@ export default fp(
 			return { kind: 'project', tokenId: owner.tokenId, projectId: owner.projectId, projectSlug: owner.projectSlug! };
 		}
 
+		const resolved = new WeakMap<FastifyRequest, Promise<Principal>>();
+		function authenticate(request: FastifyRequest): Promise<Principal> {
+			let principal = resolved.get(request);
+			if (!principal) {
+				principal = resolve(request);
+				// Whoever asks first may not be the one who reports the failure (the rate limiter
+				// falls back to the address); the route's check awaits the same promise and answers it.
+				principal.catch(() => undefined);
+				resolved.set(request, principal);
+			}
+			return principal;
+		}
+		app.decorate('authenticate', authenticate);
+
 		app.decorate('requireProjectToken', async (request: FastifyRequest) => {
-			const p = await resolve(request);
+			const p = await authenticate(request);
 			if (p.kind !== 'project') {
 				throw new HttpError(403, 'This endpoint takes a project ingestion token, not an admin token or a session.');
 			}
@@ -130,23 +163,34 @@ export default fp(
 		});
 
 		app.decorate('requireReader', async (request: FastifyRequest) => {
-			request.principal = await resolve(request);
+			request.principal = await authenticate(request);
 		});
 
 		app.decorate('requireAdminToken', async (request: FastifyRequest) => {
-			const p = await resolve(request);
+			const p = await authenticate(request);
 			if (p.kind !== 'admin') throw new HttpError(403, 'This needs an admin: the admin token or a user with the admin role.');
 			request.principal = p;
 		});
 
 		app.decorate('requireUser', async (request: FastifyRequest) => {
-			const p = await resolve(request);
+			const p = await authenticate(request);
 			if (p.kind === 'project' || (p.kind === 'admin' && !p.user)) throw new HttpError(403, 'This needs a signed-in user, not an API token.');
 			request.principal = p;
 		});
 	},
 	{ name: 'auth', dependencies: ['errors', '@fastify/jwt'] }
 );
+
+/**
+ * One name per caller, whatever the spelling of the header that carried the credential: the API
+ * token's id, the user behind any session token (renewing keeps the name), one name for ADMIN_TOKEN.
+ */
+export function principalKey(p: Principal): string {
+	if (p.kind === 'project') return `token:${p.tokenId}`;
+	if (p.user) return `user:${p.user.id}`;
+	if (p.kind === 'admin') return p.tokenId ? `token:${p.tokenId}` : 'admin-token';
+	return 'anonymous';
+}
 
 export function projectOf(request: FastifyRequest): ProjectPrincipal {
 	const p = request.principal;

@@ -180,9 +180,9 @@ async function run(argv: string[]): Promise<string> {
 				[
 					`database: ${(d.databaseBytes / 1024 / 1024).toFixed(1)} MiB; analysis queue: ${d.analysisQueue.pending}; runs in progress: ${d.runningRuns}; retention: ${d.retentionDays} days`,
 					'',
-					table(d.tables, ['table', 'rows', 'bytes']),
+					table(d.tables, ['table', 'rows', 'rowsExact', 'bytes']),
 					'',
-					table(d.partitions, ['name', 'from', 'to', 'rows', 'bytes'])
+					table(d.partitions, ['name', 'from', 'to', 'rows', 'rowsExact', 'bytes'])
 				].join('\n')
 			);
 		}

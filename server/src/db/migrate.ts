@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { liftTimeouts } from './database.js';
 
 /** The key `prisma migrate` locks with, so that our migrator and Prisma's never run together. */
 const PRISMA_ADVISORY_LOCK_KEY = 72707369;
@@ -105,6 +106,7 @@ export async function migrate(
 	const local = await readMigrations(opts.dir);
 	const client = await pool.connect();
 	try {
+		await liftTimeouts(client);
 		await client.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK_KEY]);
 		try {
 			await client.query(CREATE_TABLE);
@@ -121,7 +123,7 @@ export async function migrate(
 			await client.query('SELECT pg_advisory_unlock($1)', [PRISMA_ADVISORY_LOCK_KEY]);
 		}
 	} finally {
-		client.release();
+		client.release(true);
 	}
 }
 

@@ -18,6 +18,27 @@ const STATUS_NAMES: Record<number, string> = {
 	503: 'Service Unavailable'
 };
 
+/** PostgreSQL gave up on a statement: statement_timeout (57014) or lock_timeout (55P03). */
+const DB_TIMEOUT_CODES = new Set(['57014', '55P03']);
+
+/**
+ * True when the database did not answer in time: a statement or lock timeout fired on the server,
+ * or the client stopped waiting for a server that does not answer at all (see db/database.ts).
+ * Prisma wraps the driver's error; its code is then found in `cause` or the driver adapter's meta.
+ */
+export function isDatabaseTimeout(err: unknown): boolean {
+	let e: unknown = err;
+	for (let depth = 0; e && depth < 5; depth++) {
+		const { code, message, meta } = e as { code?: unknown; message?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } };
+		if (typeof code === 'string' && DB_TIMEOUT_CODES.has(code)) return true;
+		const original = meta?.driverAdapterError?.cause?.originalCode;
+		if (typeof original === 'string' && DB_TIMEOUT_CODES.has(original)) return true;
+		if (typeof message === 'string' && /Query read timeout|canceling statement due to (statement|lock) timeout/.test(message)) return true;
+		e = (e as { cause?: unknown }).cause;
+	}
+	return false;
+}
+
 function formatPath(path: ReadonlyArray<PropertyKey>): string {
 	let out = '';
 	for (const part of path) out += typeof part === 'number' ? `[${part}]` : out ? `.${String(part)}` : String(part);
@@ -81,6 +102,16 @@ export default fp(
 					statusCode: 400,
 					error: 'Bad Request',
 					message: 'The request contains a character that cannot be stored or searched for (NUL, U+0000).',
+					requestId: request.id
+				});
+			}
+			if (isDatabaseTimeout(err)) {
+				request.log.warn({ event: 'db.timeout', err: { message: err.message, code: err.code } }, 'database did not answer in time');
+				reply.header('Retry-After', '5');
+				return reply.code(503).send({
+					statusCode: 503,
+					error: 'Service Unavailable',
+					message: 'The database did not answer in time; retry shortly.',
 					requestId: request.id
 				});
 			}

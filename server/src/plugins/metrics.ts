@@ -2,6 +2,9 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { bearerOf } from '../auth/plugin.js';
+import { HttpError } from '../lib/http-errors.js';
+import { sameSecret } from '../lib/tokens.js';
 
 declare module 'fastify' {
 	interface FastifyInstance {
@@ -114,7 +117,13 @@ export default fp(
 			if (reply.statusCode >= 400) errors.inc(labels);
 		});
 
-		app.get('/metrics', { config: { rateLimit: false }, schema: { hide: true } }, async (_request, reply) => {
+		const metricsToken = app.config.METRICS_TOKEN;
+		app.get('/metrics', { config: { rateLimit: false }, schema: { hide: true } }, async (request, reply) => {
+			// Open unless METRICS_TOKEN is set: scrapers on a private network need no secret, and a
+			// public server keeps its traffic and pool figures to whoever holds the token.
+			if (metricsToken && !sameSecret(bearerOf(request), metricsToken)) {
+				throw new HttpError(401, 'Invalid token: /metrics takes the METRICS_TOKEN.', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+			}
 			reply.header('content-type', registry.contentType);
 			return registry.metrics();
 		});

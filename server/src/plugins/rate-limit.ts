@@ -1,24 +1,31 @@
-import { createHash } from 'node:crypto';
 import fp from 'fastify-plugin';
 import rateLimit from '@fastify/rate-limit';
 import { Redis } from 'ioredis';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { principalKey } from '../auth/plugin.js';
 import type { Config } from '../config.js';
 
 /**
- * Who is calling, for rate limits: the bearer token (hashed, never the token itself) for API
- * clients, the IP only for anonymous requests. The dashboard's server calls the API for every user
- * from one address, so keying its requests by IP would throttle everyone at once.
+ * Who is calling, for rate limits: the authenticated principal (API token id, user id, the admin
+ * token), never the header's spelling, which authentication reads loosely ("bearer", a tab...). The
+ * dashboard's server calls the API for every user from one address, so keying its requests by IP
+ * would throttle everyone at once. A request that does not authenticate (no header, a wrong or
+ * revoked token, the database unreachable) counts against its address; the route then refuses it.
+ * The limiter runs on onRequest, before a byte of the body is read: the principal is resolved here
+ * (one lookup, shared with the route's own check) so that a flood answers 429 without uploading.
  */
-export function callerKey(request: FastifyRequest): string {
-	const auth = request.headers.authorization;
-	if (auth) return `t:${createHash('sha256').update(auth).digest('hex').slice(0, 32)}`;
-	return `ip:${request.ip}`;
+export async function callerKey(request: FastifyRequest): Promise<string> {
+	if (request.headers.authorization === undefined) return `ip:${request.ip}`;
+	try {
+		return principalKey(await request.server.authenticate(request));
+	} catch {
+		return `ip:${request.ip}`;
+	}
 }
 
 /** Per-route limits (per minute, from the configuration); routes opt in with `config.rateLimit`. */
 export function routeLimits(config: Config) {
-	const perMinute = (max: number, keyGenerator: (r: FastifyRequest) => string) => ({ max, timeWindow: '1 minute', keyGenerator });
+	const perMinute = (max: number, keyGenerator: (r: FastifyRequest) => Promise<string>) => ({ max, timeWindow: '1 minute', keyGenerator });
 	return {
 		/** Opening runs and uploading reports: a CI job stuck in a loop is stopped. */
 		ingestRuns: perMinute(config.RATE_LIMIT_RUNS, callerKey),

@@ -108,22 +108,3 @@ export async function deleteProject(client: pg.ClientBase, id: string): Promise<
 	const { rowCount } = await client.query(`DELETE FROM projects WHERE id = $1`, [id]);
 	return rowCount === 1;
 }
-
-export async function systemHealth(db: pg.Pool) {
-	const size = await db.query<{ bytes: string }>(`SELECT pg_database_size(current_database())::text AS bytes`);
-	const tables = await db.query<{ table: string; rows: string; bytes: string }>(
-		`SELECT c.relname AS table, greatest(c.reltuples, 0)::bigint::text AS rows, pg_total_relation_size(c.oid)::text AS bytes
-		 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY pg_total_relation_size(c.oid) DESC`
-	);
-	const queue = await db.query<{ pending: number; oldest: Date | null }>(
-		`SELECT count(*)::int AS pending, min(enqueued_at) AS oldest FROM analysis_jobs`
-	);
-	const running = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM runs WHERE status = 'running'`);
-	return {
-		databaseBytes: Number(size.rows[0]!.bytes),
-		tables: tables.rows.map((t) => ({ table: t.table, rows: Number(t.rows), bytes: Number(t.bytes) })),
-		analysisQueue: { pending: queue.rows[0]!.pending, oldestEnqueuedAt: queue.rows[0]!.oldest },
-		runningRuns: running.rows[0]!.n
-	};
-}

@@ -175,6 +175,25 @@ describe.each(BACKENDS)('dashboard users and sessions on %s', (backend) => {
 		expect((await call('GET', '/api/v1/projects', refreshed.json().token)).statusCode).toBe(200);
 	});
 
+	it('answers 401, never a database error, for a correctly signed token whose claims are not a session’s', async () => {
+		const claims = JSON.parse(Buffer.from(adminSession.split('.')[1]!, 'base64url').toString()) as { sub: string; sv: string };
+		const odd: Array<[string, Record<string, unknown>]> = [
+			['sub not a uuid', { sub: 'not-a-uuid', sv: claims.sv }],
+			['sub with a quote', { sub: "x' OR '1'='1", sv: claims.sv }],
+			['sub a number', { sub: 12345, sv: claims.sv }],
+			['sv missing', { sub: claims.sub }],
+			['sv not a string', { sub: claims.sub, sv: 7 }]
+		];
+		for (const [name, payload] of odd) {
+			const token = t.app.jwt.sign(payload);
+			for (const url of ['/api/v1/projects', '/api/v1/auth/me', '/api/v1/admin/health']) {
+				const res = await call('GET', url, token);
+				expect({ name, url, status: res.statusCode }).toEqual({ name, url, status: 401 });
+				expect(res.json().message).toMatch(/^Invalid token/);
+			}
+		}
+	});
+
 	it('changes your own password only with the current one, and ends other sessions', async () => {
 		const bad = await call('POST', '/api/v1/auth/password', adminSession, { currentPassword: 'wrong-password', newPassword: 'a-new-password-123' });
 		expect(bad.statusCode).toBe(400);

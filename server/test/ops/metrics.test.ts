@@ -11,7 +11,9 @@ const run = promisify(execFile);
 describe('GET /metrics', () => {
 	let t: TestApp;
 	beforeAll(async () => {
-		t = await buildTestApp('postgres', { ADMIN_TOKEN: ADMIN });
+		// The queue is drained below, and only there: a worker of the app's own would hold a job
+		// (locked, skipped by the drain) while the depth is read.
+		t = await buildTestApp('postgres', { ADMIN_TOKEN: ADMIN, ANALYSIS_WORKER: 'false' });
 		const p = await newProject(t, 'metrics');
 		const res = await t.app.inject({
 			method: 'POST',
@@ -52,5 +54,39 @@ describe('GET /metrics', () => {
 	it('is found by promtool on the PATH', async () => {
 		const { stdout, stderr } = await run('promtool', ['--version']);
 		expect(stdout + stderr).toMatch(/promtool, version \d+/);
+	});
+});
+
+describe('GET /metrics with METRICS_TOKEN set', () => {
+	const METRICS_TOKEN = 'metrics-scraper-secret-0123456789';
+	let t: TestApp;
+	beforeAll(async () => {
+		t = await buildTestApp('postgres', { ADMIN_TOKEN: ADMIN, METRICS_TOKEN });
+	});
+	afterAll(async () => t.close());
+	const scrape = (authorization?: string) =>
+		t.app.inject({ method: 'GET', url: '/metrics', headers: authorization === undefined ? {} : { authorization } });
+
+	it('answers 401 without the token, with another token or with the admin token', async () => {
+		for (const authorization of [undefined, 'Bearer wrong-token-0123456789', `Bearer ${ADMIN}`, `Basic ${METRICS_TOKEN}`, `Bearer ${METRICS_TOKEN}x`]) {
+			const res = await scrape(authorization);
+			expect({ authorization, status: res.statusCode }).toEqual({ authorization, status: 401 });
+			expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+			expect(res.body).not.toContain('flackyness_');
+		}
+	});
+
+	it('answers the metrics to "Bearer <METRICS_TOKEN>", however the scheme is spelled', async () => {
+		for (const authorization of [`Bearer ${METRICS_TOKEN}`, `bearer  ${METRICS_TOKEN}`]) {
+			const res = await scrape(authorization);
+			expect(res.statusCode).toBe(200);
+			expect(res.body).toMatch(/flackyness_db_pool_connections\{state="total"\} \d+/);
+		}
+	});
+
+	it('is refused at start when shorter than 16 characters', async () => {
+		const { loadConfig } = await import('../../src/config.js');
+		expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN: must be at least 16 characters/);
+		expect(() => loadConfig({ METRICS_TOKEN: 'short' })).not.toThrow(/short"/);
 	});
 });

@@ -12,9 +12,9 @@ import {
 	listProjects,
 	listTokens,
 	renameProject,
-	revokeToken,
-	systemHealth
+	revokeToken
 } from '../../repositories/projects.js';
+import { systemHealth, withRowCounts } from '../../repositories/health.js';
 
 const slugSchema = z
 	.string()
@@ -42,6 +42,8 @@ const newTokenSchema = z.object({
 	tokenId: z.uuid(),
 	prefix: z.string()
 });
+
+const rowsExact = z.boolean().describe('true: counted; false: the planner’s estimate, for tables of a million rows or more');
 
 /** Admin API: projects and their tokens, and the system's health. Needs the admin token. */
 const admin: FastifyPluginAsyncZod = async (app) => {
@@ -253,10 +255,12 @@ const admin: FastifyPluginAsyncZod = async (app) => {
 				response: {
 					200: z.object({
 						databaseBytes: z.number(),
-						tables: z.array(z.object({ table: z.string(), rows: z.number(), bytes: z.number() })),
+						tables: z.array(z.object({ table: z.string(), rows: z.number(), rowsExact: rowsExact, bytes: z.number() })),
 						analysisQueue: z.object({ pending: z.number(), oldestEnqueuedAt: z.date().nullable() }),
 						runningRuns: z.number(),
-						partitions: z.array(z.object({ name: z.string(), from: z.string().nullable(), to: z.string().nullable(), rows: z.number(), bytes: z.number() })),
+						partitions: z.array(
+							z.object({ name: z.string(), from: z.string().nullable(), to: z.string().nullable(), rows: z.number(), rowsExact: rowsExact, bytes: z.number() })
+						),
 						retentionDays: z.number()
 					})
 				}
@@ -264,7 +268,10 @@ const admin: FastifyPluginAsyncZod = async (app) => {
 		},
 		async () => ({
 			...(await systemHealth(app.db.pool)),
-			partitions: await listPartitions(app.db.pool),
+			partitions: await withRowCounts(
+				app.db.pool,
+				(await listPartitions(app.db.pool)).map(({ rows, ...p }) => ({ ...p, estimate: rows }))
+			),
 			retentionDays: app.config.RETENTION_DAYS
 		})
 	);
