@@ -43,7 +43,7 @@ export function createDatabase(opts: { url: string; embedded: boolean; poolSize:
 	const bounded = t !== undefined && !opts.embedded;
 	const pool = new pg.Pool({
 		connectionString: opts.url,
-		// PGlite is one session: a second pooled connection would interleave transactions.
+		// PGlite is one session, lent to one connection at a time (db/pglite-wire.ts): more would only queue.
 		max: opts.embedded ? 1 : opts.poolSize,
 		connectionTimeoutMillis: t?.connectMs || DEFAULT_CONNECT_MS,
 		idleTimeoutMillis: 30_000,
