@@ -17,15 +17,16 @@ export function findGitlabIntegration(prisma: PrismaClient, projectId: string): 
 
 /**
  * Creates or replaces the connection. A new token or address makes the last check meaningless, so
- * it is cleared then. The caller makes sure a first save carries a token.
+ * it is cleared then. Without a token only an existing connection changes.
  */
 export function saveGitlabIntegration(prisma: PrismaClient, projectId: string, input: GitlabIntegrationInput, resetCheck: boolean): Promise<GitlabIntegrationRow> {
 	const { tokenSealed, ...fields } = input;
-	const clearCheck = resetCheck ? { checkedAt: null, checkStatus: null, checkMessage: null } : {};
+	const update = { ...fields, ...(resetCheck ? { checkedAt: null, checkStatus: null, checkMessage: null } : {}) };
+	if (!tokenSealed) return prisma.gitlabIntegration.update({ where: { projectId }, data: update });
 	return prisma.gitlabIntegration.upsert({
 		where: { projectId },
-		create: { projectId, ...fields, tokenSealed: tokenSealed! },
-		update: { ...fields, ...(tokenSealed ? { tokenSealed } : {}), ...clearCheck }
+		create: { projectId, ...fields, tokenSealed },
+		update: { ...update, tokenSealed }
 	});
 }
 
