@@ -135,7 +135,7 @@ export class FakeGitlab {
 		const fault = this.#takeFault(path);
 		if (fault?.hang) return; // left open on purpose
 		if (fault?.status) {
-			const headers = fault.retryAfter ? { 'retry-after': fault.retryAfter } : {};
+			const headers: Record<string, string> = fault.retryAfter ? { 'retry-after': fault.retryAfter } : {};
 			return send(res, fault.status, { message: `${fault.status} ${STATUS_TEXT[fault.status] ?? 'Error'}` }, headers);
 		}
 		if (!path.startsWith('/api/v4/')) return send(res, 404, '<html><body>Not found</body></html>', { 'content-type': 'text/html' });
