@@ -1,5 +1,8 @@
+import Fastify from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import appPlugin from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
 import { generateSecretsKey } from '../../src/lib/secrets.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createPostgresDatabase, type TestDatabase } from '../helpers/db.js';
@@ -227,6 +230,20 @@ describe('GitLab connection on the embedded database (Prisma Client over PGlite)
 		const test = await app.app.inject({ method: 'POST', url: `${url}/test`, headers: h });
 		expect(test.json()).toMatchObject({ ok: true, status: 'ok', access: 'Developer' });
 		expect((await app.app.inject({ method: 'GET', url, headers: h })).json()).toMatchObject({ lastCheck: { ok: true, status: 'ok' } });
+
+		// Another instance with another SECRETS_KEY cannot read the token, and says why instead of sending garbage.
+		const other = Fastify({ logger: false });
+		await other.register(appPlugin, { config: loadConfig({ ADMIN_TOKEN: ADMIN, DEMO: 'false', ANALYSIS_WORKER: 'false', SECRETS_KEY: generateSecretsKey() }), db: app.db, version: 'test' });
+		await other.ready();
+		try {
+			const before = gl.requests.length;
+			const wrongKey = await other.inject({ method: 'POST', url: `${url}/test`, headers: h });
+			expect(wrongKey.json()).toMatchObject({ ok: false, status: 'unreadable_token' });
+			expect(wrongKey.json().message).toMatch(/encrypted with another key .*give every instance the same SECRETS_KEY/);
+			expect(gl.requests.length).toBe(before);
+		} finally {
+			await other.close();
+		}
 		expect((await app.app.inject({ method: 'DELETE', url, headers: h })).statusCode).toBe(204);
 		expect((await app.app.inject({ method: 'GET', url, headers: h })).statusCode).toBe(404);
 		expect((await app.app.inject({ method: 'GET', url })).statusCode).toBe(401);
