@@ -71,6 +71,8 @@ export interface GitlabClientOptions {
 	/** Per call, from connecting to the last byte of the answer. */
 	timeoutMs?: number;
 	dispatcher?: Agent;
+	/** Told of every call's outcome, for /metrics. */
+	observe?: (operation: string, outcome: 'ok' | GitlabFailure) => void;
 }
 
 const MAX_ANSWER_BYTES = 1024 * 1024;
@@ -94,37 +96,39 @@ export class GitlabClient {
 	readonly #token: string;
 	readonly #timeoutMs: number;
 	readonly #dispatcher: Agent | undefined;
+	readonly #observe: GitlabClientOptions['observe'];
 
 	constructor(opts: GitlabClientOptions) {
 		this.#api = `${opts.baseUrl.replace(/\/+$/, '')}/api/v4`;
 		this.#token = opts.token;
 		this.#timeoutMs = opts.timeoutMs ?? 10_000;
 		this.#dispatcher = opts.dispatcher;
+		this.#observe = opts.observe;
 	}
 
 	getProject(idOrPath: string | number): Promise<GitlabProject> {
-		return this.#call<GitlabProject>('GET', `/projects/${projectRef(idOrPath)}`);
+		return this.#call<GitlabProject>('getProject', 'GET', `/projects/${projectRef(idOrPath)}`);
 	}
 
 	/** The token's own record (scopes); works for personal, project and group access tokens. */
 	getTokenSelf(): Promise<GitlabTokenInfo> {
-		return this.#call<GitlabTokenInfo>('GET', '/personal_access_tokens/self');
+		return this.#call<GitlabTokenInfo>('getTokenSelf', 'GET', '/personal_access_tokens/self');
 	}
 
 	createMrNote(project: string | number, mrIid: number, body: string): Promise<GitlabNote> {
-		return this.#call<GitlabNote>('POST', `/projects/${projectRef(project)}/merge_requests/${mrIid}/notes`, { body });
+		return this.#call<GitlabNote>('createMrNote', 'POST', `/projects/${projectRef(project)}/merge_requests/${mrIid}/notes`, { body });
 	}
 
 	getMrNote(project: string | number, mrIid: number, noteId: number): Promise<GitlabNote> {
-		return this.#call<GitlabNote>('GET', `/projects/${projectRef(project)}/merge_requests/${mrIid}/notes/${noteId}`);
+		return this.#call<GitlabNote>('getMrNote', 'GET', `/projects/${projectRef(project)}/merge_requests/${mrIid}/notes/${noteId}`);
 	}
 
 	updateMrNote(project: string | number, mrIid: number, noteId: number, body: string): Promise<GitlabNote> {
-		return this.#call<GitlabNote>('PUT', `/projects/${projectRef(project)}/merge_requests/${mrIid}/notes/${noteId}`, { body });
+		return this.#call<GitlabNote>('updateMrNote', 'PUT', `/projects/${projectRef(project)}/merge_requests/${mrIid}/notes/${noteId}`, { body });
 	}
 
 	async deleteMrNote(project: string | number, mrIid: number, noteId: number): Promise<void> {
-		await this.#call<unknown>('DELETE', `/projects/${projectRef(project)}/merge_requests/${mrIid}/notes/${noteId}`);
+		await this.#call<unknown>('deleteMrNote', 'DELETE', `/projects/${projectRef(project)}/merge_requests/${mrIid}/notes/${noteId}`);
 	}
 
 	setCommitStatus(
@@ -132,10 +136,21 @@ export class GitlabClient {
 		sha: string,
 		status: { state: CommitState; name: string; description?: string; target_url?: string; ref?: string; pipeline_id?: number }
 	): Promise<{ id: number; status: string }> {
-		return this.#call('POST', `/projects/${projectRef(project)}/statuses/${encodeURIComponent(sha)}`, status);
+		return this.#call('setCommitStatus', 'POST', `/projects/${projectRef(project)}/statuses/${encodeURIComponent(sha)}`, status);
 	}
 
-	async #call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+	async #call<T>(operation: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+		try {
+			const answer = await this.#send<T>(method, path, body);
+			this.#observe?.(operation, 'ok');
+			return answer;
+		} catch (err) {
+			if (err instanceof GitlabError) this.#observe?.(operation, err.kind);
+			throw err;
+		}
+	}
+
+	async #send<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
 		const url = this.#api + path;
 		const headers: Record<string, string> = { 'private-token': this.#token, accept: 'application/json' };
 		if (body !== undefined) headers['content-type'] = 'application/json';

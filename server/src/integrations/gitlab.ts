@@ -1,7 +1,7 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { SecretBox } from '../lib/secrets.js';
 import { latestRunLinks, recordGitlabCheck, type GitlabIntegrationRow } from '../repositories/gitlab.js';
-import { GitlabClient, GitlabError, type GitlabFailure, type GitlabProject } from './gitlab-client.js';
+import { GitlabClient, GitlabError, type GitlabClientOptions, type GitlabFailure, type GitlabProject } from './gitlab-client.js';
 
 /** Binds a sealed token to its row: copied into another project's row, it does not open. */
 export const tokenContext = (projectId: string) => `gitlab_integrations.token:${projectId}`;
@@ -92,7 +92,9 @@ function success(row: GitlabIntegrationRow, path: string, p: GitlabProject, scop
 	};
 }
 
-async function probe(prisma: PrismaClient, secrets: SecretBox, row: GitlabIntegrationRow, timeoutMs: number): Promise<Omit<CheckResult, 'checkedAt'>> {
+type ProbeOptions = Pick<GitlabClientOptions, 'timeoutMs' | 'observe'>;
+
+async function probe(prisma: PrismaClient, secrets: SecretBox, row: GitlabIntegrationRow, opts: ProbeOptions): Promise<Omit<CheckResult, 'checkedAt'>> {
 	const { path } = await effectiveGitlabProject(prisma, row);
 	let token: string;
 	try {
@@ -108,7 +110,7 @@ async function probe(prisma: PrismaClient, secrets: SecretBox, row: GitlabIntegr
 			gitlabProject: null
 		};
 	}
-	const client = new GitlabClient({ baseUrl: row.url, token, timeoutMs });
+	const client = new GitlabClient({ baseUrl: row.url, token, ...opts });
 	try {
 		const project = await client.getProject(path);
 		return success(row, path, project, await scopesOf(client));
@@ -125,9 +127,9 @@ export async function checkGitlabConnection(
 	prisma: PrismaClient,
 	secrets: SecretBox,
 	row: GitlabIntegrationRow,
-	opts: { timeoutMs?: number } = {}
+	opts: ProbeOptions = {}
 ): Promise<CheckResult> {
-	const result = await probe(prisma, secrets, row, opts.timeoutMs ?? 10_000);
+	const result = await probe(prisma, secrets, row, opts);
 	const saved = await recordGitlabCheck(prisma, row.projectId, { status: result.status, message: result.message });
 	return { ...result, checkedAt: saved.checkedAt! };
 }

@@ -179,7 +179,12 @@ describe('GitLab connection per project (the built server on PostgreSQL, a fake 
 	});
 
 	it('never lets a token out: not in the logs, the answers, /metrics or the table in clear', async () => {
-		answers.push(await (await fetch(`${s.url}/metrics`)).text());
+		const metrics = await (await fetch(`${s.url}/metrics`)).text();
+		answers.push(metrics);
+		// Failures are counted by kind, for alerts.
+		expect(metrics).toMatch(/flackyness_gitlab_calls_total\{operation="getProject",outcome="bad_token"\} 1/);
+		expect(metrics).toMatch(/flackyness_gitlab_calls_total\{operation="getProject",outcome="timeout"\} 1/);
+		expect(metrics).toMatch(/flackyness_gitlab_calls_total\{operation="getTokenSelf",outcome="ok"\} \d/);
 		const client = new pg.Client({ connectionString: t.url });
 		await client.connect();
 		try {

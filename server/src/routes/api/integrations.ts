@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { errorBodySchema } from 'flackyness-reporter/protocol';
 import { secretBox } from '../../bootstrap.js';
+import { gitlabCallCounter } from '../../integrations/gitlab-metrics.js';
 import { checkGitlabConnection, effectiveGitlabProject, tokenContext, type CheckStatus } from '../../integrations/gitlab.js';
 import { HttpError } from '../../lib/http-errors.js';
 import { findProject } from '../../repositories/projects.js';
@@ -99,6 +100,7 @@ const testSchema = z.object({
 const integrations: FastifyPluginAsyncZod = async (app) => {
 	app.addHook('preValidation', app.requireAdminToken);
 	const secrets = await secretBox(app.config);
+	const observe = gitlabCallCounter(app.metrics.registry);
 	const common = { config: { rateLimit: app.limits.admin } } as const;
 	const tags = ['integrations'];
 	const security = [{ bearer: [] }];
@@ -205,7 +207,7 @@ const integrations: FastifyPluginAsyncZod = async (app) => {
 		},
 		async (request) => {
 			const row = await connectionOr404(request.params.id);
-			const result = await checkGitlabConnection(app.db.prisma, secrets, row);
+			const result = await checkGitlabConnection(app.db.prisma, secrets, row, { observe });
 			request.log.info({ event: 'gitlab.checked', projectId: row.projectId, status: result.status }, 'GitLab connection tested');
 			return result;
 		}
