@@ -21,6 +21,7 @@ import health from './routes/health.js';
 import read from './routes/api/read.js';
 import authRoutes, { dashboardKey } from './routes/api/auth.js';
 import settings from './routes/api/settings.js';
+import integrations from './routes/api/integrations.js';
 import users from './routes/api/users.js';
 
 declare module 'fastify' {
@@ -110,6 +111,7 @@ async function app(instance: FastifyInstance, opts: AppOptions) {
 	await instance.register(authRoutes, { secret });
 	await instance.register(users);
 	await instance.register(settings);
+	await instance.register(integrations);
 
 	// The dashboard, mounted by server.ts on every other path, reads its form posts from the raw
 	// request: Fastify must leave those bodies unread. Added last, so that it reaches only the root

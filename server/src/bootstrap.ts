@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { generatePassword, hashPassword } from './lib/passwords.js';
+import { generateSecretsKey, parseSecretsKey, SecretBox } from './lib/secrets.js';
 import { generateToken } from './lib/tokens.js';
 
 export interface BootstrapResult {
@@ -127,14 +128,32 @@ export function firstStartBanner(result: BootstrapResult, url: string): string {
  */
 export async function sessionSecret(config: Config): Promise<string> {
 	if (config.JWT_SECRET) return config.JWT_SECRET;
+	return keptInDataDir(config, 'session-secret', () => randomBytes(48).toString('base64url'), (s) => s.length >= 32);
+}
+
+/**
+ * What seals secrets other systems issued (GitLab tokens): SECRETS_KEY, or a key created on the first
+ * start and kept in DATA_DIR. Several instances must share SECRETS_KEY, or they cannot read each
+ * other's secrets.
+ */
+export async function secretBox(config: Config): Promise<SecretBox> {
+	const text = config.SECRETS_KEY ?? (await keptInDataDir(config, 'secrets-key', generateSecretsKey, (s) => parseSecretsKey(s) !== null));
+	return new SecretBox(parseSecretsKey(text)!);
+}
+
+/**
+ * A secret created once into DATA_DIR/name by `make` and read back on every later start; `usable`
+ * tells a good file from a truncated or foreign one.
+ */
+export async function keptInDataDir(config: Config, name: string, make: () => string, usable: (secret: string) => boolean): Promise<string> {
 	const dir = path.resolve(config.DATA_DIR);
-	const file = path.join(dir, 'session-secret');
+	const file = path.join(dir, name);
 	const existing = await readFile(file, 'utf8').catch(() => null);
-	if (existing && existing.trim().length >= 32) return existing.trim();
+	if (existing && usable(existing.trim())) return existing.trim();
 	await mkdir(dir, { recursive: true });
 	// Written aside and linked into place: two processes starting together agree on one secret.
 	const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-	await writeFile(temp, randomBytes(48).toString('base64url') + '\n', { mode: 0o600 });
+	await writeFile(temp, make() + '\n', { mode: 0o600 });
 	try {
 		await link(temp, file);
 	} catch (err) {
@@ -143,6 +162,6 @@ export async function sessionSecret(config: Config): Promise<string> {
 		await rm(temp, { force: true });
 	}
 	const secret = (await readFile(file, 'utf8')).trim();
-	if (secret.length < 32) throw new Error(`${file} holds no usable session secret; delete it and start again`);
+	if (!usable(secret)) throw new Error(`${file} holds no usable secret; delete it and start again`);
 	return secret;
 }

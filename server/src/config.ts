@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseSecretsKey, SECRETS_KEY_HELP } from './lib/secrets.js';
 
 const bool = z
 	.enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -67,6 +68,11 @@ export const envSchema = z.object({
 	ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').max(200).optional(),
 	/** Signs dashboard sessions (JWT, HS256); unset: generated once and kept in DATA_DIR. */
 	JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+	/** Encrypts stored GitLab tokens (AES-256-GCM; 32 bytes, base64 or hex); unset: generated once into DATA_DIR. */
+	SECRETS_KEY: z
+		.string()
+		.refine((s) => parseSecretsKey(s) !== null, SECRETS_KEY_HELP)
+		.optional(),
 	/** Lifetime of a session token; the dashboard renews it while it is in use. */
 	SESSION_MINUTES: positiveInt.max(7 * 24 * 60).default(60),
 	CORS_ORIGINS: z
@@ -113,7 +119,7 @@ export class ConfigError extends Error {
 	}
 }
 
-const SECRETS = new Set(['ADMIN_TOKEN', 'METRICS_TOKEN', 'DATABASE_URL', 'ADMIN_PASSWORD', 'JWT_SECRET']);
+const SECRETS = new Set(['ADMIN_TOKEN', 'METRICS_TOKEN', 'DATABASE_URL', 'ADMIN_PASSWORD', 'JWT_SECRET', 'SECRETS_KEY']);
 
 /** Reads and validates the environment; throws one ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

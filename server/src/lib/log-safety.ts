@@ -1,5 +1,6 @@
 const SENSITIVE_PARAM = /token|key|secret|password|passwd|auth|session|jwt/i;
-const TOKEN_LIKE = /flk_[ap]_[A-Za-z0-9_-]+|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g;
+// GitLab's tokens (glpat-, glptt-, gldt-…) too: a GitLab token pasted into a URL must not reach the log.
+const TOKEN_LIKE = /flk_[ap]_[A-Za-z0-9_-]+|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+|\bgl[a-z]{1,6}-[A-Za-z0-9_-]{16,}/g;
 
 /** A URL fit for a log line: values of credential-like query parameters and token-shaped text masked. */
 export function safeUrl(url: string): string {

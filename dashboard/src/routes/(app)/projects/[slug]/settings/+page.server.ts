@@ -2,17 +2,20 @@ import { error, fail, redirect } from '@sveltejs/kit';
 import { call, get } from '$lib/server/api';
 import type { SettingsView, TokenInfo } from '$lib/types';
 import { FIELDS, settingsBody } from './fields';
+import { gitlabBody, gitlabMessage, type GitlabCheck, type GitlabView } from './gitlab';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load = (async (event) => {
 	const { project, user } = await event.parent();
 	if (user.role !== 'admin') error(403, 'Only admins see a project’s tokens and thresholds.');
 	const slug = encodeURIComponent(project.slug);
-	const [tokens, settings] = await Promise.all([
+	const [tokens, settings, gitlab] = await Promise.all([
 		get<{ tokens: TokenInfo[] }>(event, `/admin/projects/${slug}/tokens`),
-		get<SettingsView>(event, `/projects/${slug}/settings`)
+		get<SettingsView>(event, `/projects/${slug}/settings`),
+		call<GitlabView>(event, 'GET', `/projects/${slug}/integrations/gitlab`)
 	]);
-	return { tokens: tokens.tokens, settings, fields: FIELDS };
+	// 404: the project has no GitLab connection yet.
+	return { tokens: tokens.tokens, settings, fields: FIELDS, gitlab: gitlab.ok ? gitlab.data : null };
 }) satisfies PageServerLoad;
 
 /** "body.analysis.credibleMass: Too big…" → "Credible interval: Too big…". */
@@ -55,6 +58,24 @@ export const actions = {
 		const r = await call<{ queuedJobs: number }>(event, 'PUT', `/projects/${slugOf(event.params)}/settings`, body);
 		if (!r.ok) return fail(400, { action: 'thresholds', message: inWords(r.message), values });
 		return { action: 'thresholds', done: 'Thresholds saved. Every test is being analysed again with them.' };
+	},
+	gitlabSave: async (event) => {
+		const form = await event.request.formData();
+		// Echo what was typed, except the token: it never travels back to the browser.
+		const values = Object.fromEntries([...form.entries()].filter(([k]) => k !== 'token').map(([k, v]) => [k, String(v)]));
+		const r = await call<GitlabView>(event, 'PUT', `/projects/${slugOf(event.params)}/integrations/gitlab`, gitlabBody(form));
+		if (!r.ok) return fail(r.status === 403 ? 403 : 400, { action: 'gitlab', message: gitlabMessage(r.message), values });
+		return { action: 'gitlab', done: 'GitLab connection saved. Test it to see that the token works.' };
+	},
+	gitlabTest: async (event) => {
+		const r = await call<GitlabCheck>(event, 'POST', `/projects/${slugOf(event.params)}/integrations/gitlab/test`);
+		if (!r.ok) return fail(r.status === 403 ? 403 : 400, { action: 'gitlab', message: r.message });
+		return { action: 'gitlab', check: r.data };
+	},
+	gitlabRemove: async (event) => {
+		const r = await call(event, 'DELETE', `/projects/${slugOf(event.params)}/integrations/gitlab`);
+		if (!r.ok) return fail(r.status === 403 ? 403 : 400, { action: 'gitlab', message: r.message });
+		return { action: 'gitlab', done: 'GitLab connection removed; its token is deleted.' };
 	},
 	deleteProject: async (event) => {
 		const form = await event.request.formData();

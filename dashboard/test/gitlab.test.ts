@@ -1,0 +1,98 @@
+/**
+ * The GitLab panel of a project's settings, end to end: the built server on a fresh PostgreSQL
+ * database, a fake GitLab on loopback, Debian's Chromium driven by Playwright.
+ */
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from '@playwright/test';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPostgresDatabase, type TestDatabase } from '../../server/test/helpers/db.js';
+import { ACCESS, FakeGitlab } from '../../server/test/helpers/fake-gitlab.js';
+import { startServer, type ServerProcess } from '../../server/test/helpers/server-process.js';
+
+const SHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
+const ADMIN_TOKEN = 'e2e-gitlab-admin-token-0123456789abcdef';
+const ADMIN_EMAIL = 'admin@example.com';
+const ADMIN_PASSWORD = 'correct-horse-battery';
+const GITLAB_TOKEN = 'glpat-DashboardPanelToken-0123456789';
+
+describe('the GitLab panel in a project’s settings', () => {
+	let db: TestDatabase;
+	let server: ServerProcess;
+	let browser: Browser;
+	let gl: FakeGitlab;
+
+	const api = async (method: string, path: string, body?: unknown) => {
+		const headers: Record<string, string> = { authorization: `Bearer ${ADMIN_TOKEN}` };
+		if (body !== undefined) headers['content-type'] = 'application/json';
+		const res = await fetch(`${server.url}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+		return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> | null };
+	};
+
+	beforeAll(async () => {
+		await mkdir(SHOTS, { recursive: true });
+		gl = await new FakeGitlab().start();
+		gl.addProject({ id: 12, path: 'shop/web', name: 'Web shop' });
+		gl.addToken(GITLAB_TOKEN, { scopes: ['api'], access: { 12: ACCESS.maintainer } });
+		db = await createPostgresDatabase();
+		server = await startServer({ DATABASE_URL: db.url, ADMIN_TOKEN, ADMIN_EMAIL, ADMIN_PASSWORD, DEMO: 'false', RATE_LIMIT_LOGIN: '100', RATE_LIMIT_ADMIN: '1000' });
+		expect((await api('POST', '/admin/projects', { slug: 'shop', name: 'Web shop' })).status).toBe(201);
+		browser = await chromium.launch({
+			executablePath: '/usr/bin/chromium',
+			args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+		});
+	});
+
+	afterAll(async () => {
+		await browser?.close();
+		await server?.stop();
+		await db?.destroy();
+		await gl?.close();
+	});
+
+	it('connects, explains a bad URL, tests the connection and removes it, never showing the token', async () => {
+		const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 900 } });
+		const page = await context.newPage();
+		await page.goto('/projects/shop/settings');
+		await page.getByLabel('E-mail').fill(ADMIN_EMAIL);
+		await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+		await page.getByRole('button', { name: 'Sign in' }).click();
+		const panel = page.getByTestId('gitlab');
+		await expect.poll(() => panel.getByRole('button', { name: 'Connect' }).count()).toBe(1);
+		expect(await panel.getByLabel('Merge request notes').isChecked()).toBe(true);
+
+		// The browser's own check lets no non-URL through; a URL the API refuses comes back in words, the input kept.
+		await panel.getByLabel('GitLab URL').fill('ftp://gitlab.example.com');
+		await panel.getByLabel('Access token').fill(GITLAB_TOKEN);
+		await panel.getByLabel('GitLab project').fill('shop/web');
+		await panel.getByLabel('Commit status').uncheck();
+		await panel.getByRole('button', { name: 'Connect' }).click();
+		await expect.poll(() => panel.getByRole('alert').textContent()).toMatch(/^GitLab URL: must be the http/);
+		expect(await panel.getByLabel('GitLab project').inputValue()).toBe('shop/web');
+		expect(await panel.getByLabel('Commit status').isChecked()).toBe(false);
+		expect((await api('GET', '/projects/shop/integrations/gitlab')).status).toBe(404);
+
+		await panel.getByLabel('GitLab URL').fill(gl.url);
+		await panel.getByLabel('Access token').fill(GITLAB_TOKEN);
+		await panel.getByRole('button', { name: 'Connect' }).click();
+		await expect.poll(() => panel.getByRole('status').first().textContent()).toContain('GitLab connection saved');
+		expect((await api('GET', '/projects/shop/integrations/gitlab')).body).toMatchObject({ url: gl.url, gitlabProject: 'shop/web', mrNotes: true, commitStatus: false });
+		expect(await panel.getByLabel('Access token').inputValue()).toBe('');
+		expect(await panel.getByLabel('Access token').getAttribute('placeholder')).toBe('stored: leave empty to keep it');
+
+		await panel.getByTestId('gitlab-test').click();
+		await expect.poll(() => panel.getByTestId('gitlab-check').textContent()).toContain('Connected to GitLab: project "Web shop" (shop/web), the token has Maintainer access.');
+		await page.screenshot({ path: `${SHOTS}settings-gitlab.png`, fullPage: true });
+		expect(gl.requests.some((r) => r.token === GITLAB_TOKEN && r.path === '/api/v4/projects/shop%2Fweb')).toBe(true);
+
+		await page.reload();
+		expect(await panel.getByLabel('Access token').inputValue()).toBe('');
+		expect(await page.content()).not.toContain(GITLAB_TOKEN.slice(6));
+		await expect.poll(() => panel.getByTestId('gitlab-check').textContent()).toContain('Connected to GitLab');
+
+		await panel.getByRole('button', { name: 'Remove' }).click();
+		await expect.poll(() => panel.getByRole('status').first().textContent()).toContain('GitLab connection removed');
+		expect((await api('GET', '/projects/shop/integrations/gitlab')).status).toBe(404);
+		await context.close();
+	});
+});
