@@ -21,12 +21,50 @@ export type RunStatus = z.infer<typeof runStatusSchema>;
 export const ciProviderSchema = z.enum(['gitlab', 'github', 'local', 'other']);
 export type CiProvider = z.infer<typeof ciProviderSchema>;
 
-/** Text that PostgreSQL can store: NUL characters are refused (error text is sanitised instead). */
-const text = (max: number) =>
-	z
-		.string()
-		.max(max)
-		.refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+// A lone UTF-16 surrogate (half an emoji cut by `slice`) cannot be encoded as UTF-8: PostgreSQL
+// refuses it in jsonb and text. NUL is refused in both too. Neither is worth losing a run over.
+const UNSTORABLE = /[\u0000]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Text as PostgreSQL can store it: lone surrogates and NUL become U+FFFD (the replacement character,
+ * as a UTF-8 decoder shows undecodable bytes). Length in UTF-16 units is unchanged. Both the
+ * reporter and the server run every stored string through it, via the schemas below.
+ */
+export function storableText(s: string): string {
+	return s.replace(UNSTORABLE, '\uFFFD');
+}
+
+/** Cuts to `max` UTF-16 units without leaving half a surrogate pair behind. */
+export function clipText(s: string, max: number): string {
+	if (s.length <= max) return s;
+	const cut = s.slice(0, max);
+	const last = cut.charCodeAt(cut.length - 1);
+	return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
+}
+
+/** A string that is stored: made storable before its length is checked. */
+export const storedString = () => z.string().overwrite(storableText);
+const text = (max: number) => storedString().max(max);
+
+// PostgreSQL's timestamptz reaches from 4713 BC to 294276 AD, JavaScript's Date from -271821 to
+// 275760, ISO 8601 without an expanded year from 0000 to 9999: years 1 to 9999 are what all three
+// hold and what a test run can plausibly carry.
+const MIN_TIME = Date.parse('0001-01-01T00:00:00Z');
+const MAX_TIME = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** Whether a timestamp (ms since the epoch) lies in the years 1 to 9999 that are accepted. */
+export function isStorableTime(ms: number): boolean {
+	return Number.isFinite(ms) && ms >= MIN_TIME && ms <= MAX_TIME;
+}
+
+/**
+ * An ISO 8601 timestamp with an offset, in the years 1 to 9999: as written (PostgreSQL refuses the
+ * year 0000 whatever the offset) and in UTC.
+ */
+export const timestampSchema = z.iso
+	.datetime({ offset: true })
+	.refine((s) => Number(s.slice(0, 4)) >= 1 && isStorableTime(Date.parse(s)), 'must be a date between the years 1 and 9999');
+
 const idLike = z
 	.string()
 	.min(1)
@@ -52,7 +90,7 @@ export const ciMetadataSchema = z
 		commitSha: commitShaSchema.optional(),
 		commitTitle: text(1000).optional(),
 		commitAuthor: text(500).optional(),
-		commitTimestamp: z.iso.datetime({ offset: true }).optional(),
+		commitTimestamp: timestampSchema.optional(),
 		pipelineId: idLike.optional(),
 		pipelineIid: idLike.optional(),
 		pipelineUrl: url.optional(),
@@ -75,10 +113,10 @@ export const ciMetadataSchema = z
 export type CiMetadata = z.infer<typeof ciMetadataSchema>;
 
 export const testErrorSchema = z.object({
-	message: z.string().max(65_536),
-	stack: z.string().max(65_536).optional(),
+	message: text(65_536),
+	stack: text(65_536).optional(),
 	/** "file:line:column" */
-	location: z.string().max(1024).optional()
+	location: text(1024).optional()
 });
 export type TestError = z.infer<typeof testErrorSchema>;
 
@@ -104,7 +142,7 @@ export const testResultInputSchema = z.object({
 	failedAttempts: z.number().int().min(0).max(100),
 	/** Sum over attempts, in milliseconds. */
 	durationMs: z.number().int().min(0).max(2_147_483_647),
-	startedAt: z.iso.datetime({ offset: true }),
+	startedAt: timestampSchema,
 	/** First error of the first failed attempt. */
 	error: testErrorSchema.optional(),
 	annotations: z.array(annotationSchema).max(100).default([])
@@ -127,7 +165,7 @@ export const openRunSchema = z
 		idempotencyKey: text(200).min(8).optional(),
 		ci: ciMetadataSchema.default({}),
 		playwrightVersion: text(32).optional(),
-		startedAt: z.iso.datetime({ offset: true }).optional()
+		startedAt: timestampSchema.optional()
 	})
 	.strict();
 export type OpenRunInput = z.input<typeof openRunSchema>;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import type { CiMetadata, RunStatus, TestResultData } from 'flackyness-reporter/protocol';
+import { clipText, storableText, type CiMetadata, type RunStatus, type TestResultData } from 'flackyness-reporter/protocol';
 import { errorFingerprint, stripAnsi } from './errors.js';
 
 /**
@@ -109,22 +109,17 @@ interface PreparedResult {
 	fingerprint: string | null;
 }
 
-/** PostgreSQL text cannot hold NUL; error output may (a test printing binary data). */
-function storable(s: string): string {
-	return s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s;
-}
-
 /** Strips ANSI codes, fingerprints errors and keeps one result per identity (the last one). */
 function prepare(results: TestResultData[]): PreparedResult[] {
 	const byKey = new Map<string, PreparedResult>();
 	for (const data of results) {
 		const key = testKey(data);
-		const message = data.error ? storable(stripAnsi(data.error.message)) : null;
+		const message = data.error ? storableText(stripAnsi(data.error.message)) : null;
 		byKey.set(key, {
 			key,
 			data,
 			message,
-			stack: data.error?.stack ? storable(stripAnsi(data.error.stack)) : null,
+			stack: data.error?.stack ? storableText(stripAnsi(data.error.stack)) : null,
 			fingerprint: message !== null ? errorFingerprint(message) : null
 		});
 	}
@@ -268,7 +263,7 @@ export async function storeResults(
 			col((r) => r.data.startedAt),
 			col((r) => r.message),
 			col((r) => r.stack),
-			col((r) => (r.data.error?.location ? storable(r.data.error.location) : null)),
+			col((r) => (r.data.error?.location ? storableText(r.data.error.location) : null)),
 			col((r) => r.fingerprint),
 			col((r) => (r.data.annotations.length ? JSON.stringify(r.data.annotations) : null))
 		]
@@ -301,7 +296,7 @@ async function bumpRunCounts(client: pg.ClientBase, runId: string, fresh: Prepar
 function clusterDeltas(fresh: PreparedResult[]): ClusterDelta[] {
 	const one: ClusterDelta[] = [];
 	for (const r of fresh) {
-		if (r.fingerprint && r.message !== null) one.push({ fingerprint: r.fingerprint, message: r.message.slice(0, 4000), n: 1, at: r.data.startedAt });
+		if (r.fingerprint && r.message !== null) one.push({ fingerprint: r.fingerprint, message: clipText(r.message, 4000), n: 1, at: r.data.startedAt });
 	}
 	return mergeClusterDeltas(one);
 }
