@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { drainUnreadBody } from '../lib/drain.js';
 import { HttpError, isDatabaseUnavailable } from '../lib/http-errors.js';
 
 const STATUS_NAMES: Record<number, string> = {
@@ -103,6 +104,9 @@ export default fp(
 				requestId: request.id
 			});
 		});
+
+		// Early refusals (and any answer sent before the body was read) must not leave it unread.
+		app.addHook('onResponse', async (request) => drainUnreadBody(request.raw));
 
 		app.setNotFoundHandler((request, reply) => {
 			return reply.code(404).send({

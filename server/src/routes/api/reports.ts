@@ -91,8 +91,22 @@ function parseReport(json: unknown): ParsedReport {
 	}
 }
 
-/** Reads a multipart upload: metadata fields, and the report from the `report` file part. */
+/**
+ * Reads a multipart upload. The parser's own errors (no boundary, a body cut off mid-part) are the
+ * client's: they become 400, and nothing has been stored yet.
+ */
 async function readMultipart(request: FastifyRequest, fileLimit: number): Promise<{ fields: Record<string, string>; file: Buffer }> {
+	try {
+		return await readParts(request, fileLimit);
+	} catch (err) {
+		const status = (err as { statusCode?: number }).statusCode;
+		if (err instanceof HttpError || (status !== undefined && status < 500)) throw err;
+		throw new HttpError(400, `The multipart/form-data body is malformed: ${(err as Error).message}.`);
+	}
+}
+
+/** Metadata fields, and the report from the `report` file part. */
+async function readParts(request: FastifyRequest, fileLimit: number): Promise<{ fields: Record<string, string>; file: Buffer }> {
 	const fields: Record<string, string> = {};
 	let file: Buffer | undefined;
 	for await (const part of request.parts()) {
@@ -137,6 +151,8 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 		throwFileSizeLimit: false
 	});
 
+	// A report is JSON or multipart: Fastify's default text/plain parser would take anything.
+	app.removeContentTypeParser('text/plain');
 	// JSON bodies are read as bytes: the raw report is hashed for idempotency and decoded strictly.
 	app.removeContentTypeParser('application/json');
 	app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: DECOMPRESSED_LIMIT + 1 }, (_req, body, done) =>
