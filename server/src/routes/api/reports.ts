@@ -138,6 +138,19 @@ function spanOf(parsed: ParsedReport): number | undefined {
 	return Number.isFinite(start) && end >= start ? end - start : undefined;
 }
 
+/**
+ * A client's idempotency key names one report: sent again with other content, it is a mistake (a
+ * key reused across jobs) that would silently drop the new results. Runs stored before hashes were
+ * kept, or opened by the streaming protocol, have none to compare with.
+ */
+function refuseReusedKey(clientKey: string | undefined, storedHash: string | null, hash: string): void {
+	if (clientKey === undefined || storedHash === null || storedHash === hash) return;
+	throw new HttpError(
+		409,
+		`The idempotency key "${clientKey}" (X-Flackyness-Idempotency-Key) was already used for another report; send a new key for a new report.`
+	);
+}
+
 const reports: FastifyPluginAsyncZod = async (app) => {
 	const { BODY_LIMIT, DECOMPRESSED_LIMIT } = app.config;
 	/** The run is stored whatever happens here: a lost cluster count is logged, not answered. */
@@ -222,10 +235,8 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 				ci.shardIndex = parsed.shard.current;
 				ci.shardTotal = parsed.shard.total;
 			}
-			const identity = runIdentity(ci, {
-				clientKey: meta.idempotencyKey,
-				contentHash: createHash('sha256').update(bytes).digest('hex')
-			});
+			const contentHash = createHash('sha256').update(bytes).digest('hex');
+			const identity = runIdentity(ci, { clientKey: meta.idempotencyKey, contentHash });
 
 			const clusters: ClusterDelta[] = [];
 			const { runId, created } = await transaction(app.db.pool, async (client) => {
@@ -235,9 +246,13 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 					source: 'json_upload',
 					ci,
 					playwrightVersion: parsed.playwrightVersion,
-					startedAt: parsed.startedAt
+					startedAt: parsed.startedAt,
+					contentHash
 				});
-				if (!run.created) return { runId: run.id, created: false };
+				if (!run.created) {
+					refuseReusedKey(meta.idempotencyKey, run.contentHash, contentHash);
+					return { runId: run.id, created: false };
+				}
 				for (let i = 0; i < parsed.results.length; i += STORE_CHUNK) {
 					const batch = await storeResults(client, principal.projectId, run.id, parsed.results.slice(i, i + STORE_CHUNK), { deferClusters: true });
 					clusters.push(...batch.clusters);
