@@ -85,6 +85,16 @@ export default fp(
 					requestId: request.id
 				});
 			}
+			// An HttpError's message is written for the client, whatever its status (503 when busy).
+			if (err instanceof HttpError && status >= 500) {
+				request.log.warn({ status, reason: err.message }, 'request refused');
+				return reply.code(status).send({
+					statusCode: status,
+					error: STATUS_NAMES[status] ?? 'Server Error',
+					message: err.message,
+					requestId: request.id
+				});
+			}
 			if (isDatabaseUnavailable(err)) {
 				request.log.warn({ err: { message: err.message, code: err.code } }, 'database unavailable');
 				reply.header('Retry-After', '5');

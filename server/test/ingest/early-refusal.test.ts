@@ -73,7 +73,7 @@ describe('early refusals and malformed multipart on a listening server', () => {
 		// undici with a Blob body sends it all before it reads: the case that hung.
 		const viaFetch = await fetch(`${url}/api/v1/reports`, { method: 'POST', headers: headers(), body: new Blob([big]) });
 		expect(viaFetch.status).toBe(status);
-		expect((await viaFetch.json()).statusCode).toBe(status);
+		expect(((await viaFetch.json()) as { statusCode: number }).statusCode).toBe(status);
 		// The same connection, drained, serves the next request.
 		expect(await getStatus(`${url}/health`, agent)).toBe(200);
 		agent.destroy();
@@ -88,7 +88,7 @@ describe('early refusals and malformed multipart on a listening server', () => {
 			body: '--x\r\n\r\n'
 		});
 		expect(res.status).toBe(400);
-		expect((await res.json()).message).toMatch(/multipart.*Boundary not found/);
+		expect(((await res.json()) as { message: string }).message).toMatch(/multipart.*Boundary not found/);
 		expect(await counts(t)).toEqual(before);
 	});
 
@@ -111,7 +111,7 @@ describe('early refusals and malformed multipart on a listening server', () => {
 			body: head
 		});
 		expect(res.status).toBe(400);
-		expect((await res.json()).message).toMatch(/multipart/i);
+		expect(((await res.json()) as { message: string }).message).toMatch(/multipart/i);
 		expect(await counts(t)).toEqual(before);
 	});
 });

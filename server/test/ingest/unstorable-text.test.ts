@@ -125,9 +125,9 @@ describe.each(BACKENDS)('text PostgreSQL cannot store, on %s', (backend) => {
 	});
 
 	it.each([
-		['report stats.startTime in year 0', 'report', (r: Report) => (r.stats.startTime = '0000-01-01T00:00:00Z'), /stats\.startTime/],
-		['report stats.startTime in year 10000', 'report', (r: Report) => (r.stats.startTime = '+010000-01-01T00:00:00Z'), /stats\.startTime/],
-		['report commitTimestamp in year 0', 'header', () => undefined, /metadata\.commitTimestamp/]
+		['report stats.startTime in year 0', 'report', (r: Report): void => void (r.stats.startTime = '0000-01-01T00:00:00Z'), /stats\.startTime/],
+		['report stats.startTime in year 10000', 'report', (r: Report): void => void (r.stats.startTime = '+010000-01-01T00:00:00Z'), /stats\.startTime/],
+		['report commitTimestamp in year 0', 'header', (): void => undefined, /metadata\.commitTimestamp/]
 	] as const)('refuses %s with 400 naming the field, storing nothing', async (_name, where, mutate, message) => {
 		const report = makeReport({ tests: 1, seed: 4 }) as unknown as Report;
 		mutate(report);
