@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { createGzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresDatabase, type TestDatabase } from '../helpers/db.js';
+import { peakRssMiB } from '../helpers/process-memory.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 
 /** About 1 MB of gzip that expands to `expanded` bytes of spaces, built without holding them. */
@@ -17,13 +17,6 @@ async function gzipBomb(expanded: number): Promise<Buffer> {
 	gzip.end();
 	await done;
 	return Buffer.concat(chunks);
-}
-
-/** Peak resident set size of a process so far, in MiB (Linux). */
-function peakRssMiB(pid: number): number {
-	const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-	const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1]);
-	return kb / 1024;
 }
 
 describe('ten concurrent gzip bombs against a server process', () => {
@@ -49,7 +42,7 @@ describe('ten concurrent gzip bombs against a server process', () => {
 	it('stays within a bounded peak RSS, answering 413 or 503 with Retry-After, never 500', async () => {
 		const bomb = await gzipBomb(1024 * 1024 * 1024);
 		expect(bomb.length).toBeLessThan(1.5 * 1024 * 1024);
-		const before = peakRssMiB(server.proc.pid!);
+		const before = peakRssMiB(server.proc.pid);
 		const answers = await Promise.all(
 			Array.from({ length: 10 }, () =>
 				fetch(`${server.url}/api/v1/reports`, {
@@ -59,7 +52,7 @@ describe('ten concurrent gzip bombs against a server process', () => {
 				}).then(async (res) => ({ status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { message: string } }))
 			)
 		);
-		const peak = peakRssMiB(server.proc.pid!);
+		const peak = peakRssMiB(server.proc.pid);
 		for (const a of answers) {
 			expect([413, 503]).toContain(a.status);
 			if (a.status === 413) expect(a.body.message).toMatch(/DECOMPRESSED_LIMIT/);
