@@ -65,6 +65,8 @@ export const timestampSchema = z.iso
 	.datetime({ offset: true })
 	.refine((s) => Number(s.slice(0, 4)) >= 1 && isStorableTime(Date.parse(s)), 'must be a date between the years 1 and 9999');
 
+/** A count stored in an int4 column. */
+const count = () => z.number().int().min(0).max(2_147_483_647);
 const idLike = z
 	.string()
 	.min(1)
@@ -151,10 +153,10 @@ export type TestResultInput = z.input<typeof testResultInputSchema>;
 export type TestResultData = z.output<typeof testResultInputSchema>;
 
 export const runStatsSchema = z.object({
-	expected: z.number().int().min(0),
-	unexpected: z.number().int().min(0),
-	flaky: z.number().int().min(0),
-	skipped: z.number().int().min(0)
+	expected: count(),
+	unexpected: count(),
+	flaky: count(),
+	skipped: count()
 });
 export type RunStats = z.infer<typeof runStatsSchema>;
 
@@ -191,11 +193,11 @@ export const completeRunSchema = z
 export type CompleteRunInput = z.input<typeof completeRunSchema>;
 
 export const runCountsSchema = z.object({
-	total: z.number().int(),
-	expected: z.number().int(),
-	unexpected: z.number().int(),
-	flaky: z.number().int(),
-	skipped: z.number().int()
+	total: count(),
+	expected: count(),
+	unexpected: count(),
+	flaky: count(),
+	skipped: count()
 });
 
 /** Answer to opening a run, completing it, or uploading a whole report. */
@@ -209,14 +211,14 @@ export const runReceiptSchema = z.object({
 export type RunReceipt = z.infer<typeof runReceiptSchema>;
 
 export const batchReceiptSchema = z.object({
-	accepted: z.number().int(),
-	duplicates: z.number().int()
+	accepted: count(),
+	duplicates: count()
 });
 export type BatchReceipt = z.infer<typeof batchReceiptSchema>;
 
 /** Error body of every 4xx/5xx answer. */
 export const errorBodySchema = z.object({
-	statusCode: z.number().int(),
+	statusCode: z.number().int().min(100).max(599),
 	error: z.string(),
 	message: z.string(),
 	requestId: z.string().optional()

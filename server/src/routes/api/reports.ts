@@ -11,6 +11,7 @@ import { publicUrl } from '../../bootstrap.js';
 import { collectMetadata, type UploadMetadata } from '../../ingest/metadata.js';
 import { ReportFormatError, formatReportPath, parsePlaywrightReport } from '../../ingest/playwright-json.js';
 import { receiptOf } from '../../ingest/receipt.js';
+import { reportUploadDocs } from '../../ingest/upload-docs.js';
 import {
 	completeRun,
 	findRun,
@@ -242,15 +243,15 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 		'/api/v1/reports',
 		{
 			bodyLimit: DECOMPRESSED_LIMIT + 1,
-			config: { rateLimit: app.limits.ingestRuns },
+			config: { rateLimit: app.limits.ingestRuns, openapi: reportUploadDocs },
 			// Authenticated in the preParsing hook above.
 			schema: {
 				summary: 'Upload a whole Playwright JSON report (the curl fallback)',
 				description:
-					'Raw JSON body (optionally Content-Encoding: gzip) with metadata in X-Flackyness-* headers or query parameters, or multipart/form-data with a `report` file part and metadata fields. The same report for the same CI job stores one run: 201 the first time, 200 after.',
+					'Raw JSON body (optionally Content-Encoding: gzip) with metadata in X-Flackyness-* headers or query parameters, or multipart/form-data with a `report` file part and metadata fields (a later source wins: headers, then query, then fields). The same report for the same CI job stores one run: 201 the first time, 200 after; an idempotency key sent with another report answers 409. 503 with Retry-After when the server holds as many report bytes as it may.',
 				tags: ['ingestion'],
 				security: [{ bearer: [] }],
-				response: { 200: runReceiptSchema, 201: runReceiptSchema, '4xx': errorBodySchema }
+				response: { 200: runReceiptSchema, 201: runReceiptSchema, '4xx': errorBodySchema, 503: errorBodySchema }
 			}
 		},
 		async (request, reply) => {
