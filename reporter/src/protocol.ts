@@ -23,6 +23,7 @@ export type CiProvider = z.infer<typeof ciProviderSchema>;
 
 // A lone UTF-16 surrogate (half an emoji cut by `slice`) cannot be encoded as UTF-8: PostgreSQL
 // refuses it in jsonb and text. NUL is refused in both too. Neither is worth losing a run over.
+// eslint-disable-next-line no-control-regex -- NUL is one of the characters to replace
 const UNSTORABLE = /[\u0000]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**
