@@ -12,7 +12,7 @@ const LINGER_MS = 10_000;
  * can destroy the answer before the client reads it. So the rest is drained, for a while.
  */
 export function drainUnreadBody(raw: IncomingMessage): void {
-	if (raw.complete || raw.destroyed) return;
+	if (raw.complete || raw.readableEnded || raw.destroyed) return;
 	raw.unpipe();
 	const timer = setTimeout(() => raw.destroy(), LINGER_MS);
 	timer.unref();
