@@ -73,7 +73,7 @@ const idLike = z
 	.min(1)
 	.max(64)
 	.regex(/^[A-Za-z0-9._:-]+$/, 'may hold only letters, digits and . _ : -');
-const url = z.url({ protocol: /^https?$/ }).max(2048);
+const url = z.url({ protocol: /^https?$/ }).max(2048).overwrite(storableText);
 /** Git object names: 7 to 64 hex digits (SHA-1 or SHA-256, possibly abbreviated). */
 export const commitShaSchema = z
 	.string()

@@ -127,7 +127,7 @@ const baseResult = {
 };
 const baseOpen = {
 	idempotencyKey: 'fuzz-run-00000000',
-	ci: { provider: 'gitlab', branch: 'main', commitSha: 'a1b2c3d4e5f6', commitTimestamp: '2026-11-20T09:00:00Z', pipelineId: '77', jobId: '7701', jobName: 'e2e 1/2', mrIid: 5, shardIndex: 1, shardTotal: 2 },
+	ci: { provider: 'gitlab', branch: 'main', pipelineUrl: 'https://gitlab.example.com/g/p/-/pipelines/77', commitSha: 'a1b2c3d4e5f6', commitTimestamp: '2026-11-20T09:00:00Z', pipelineId: '77', jobId: '7701', jobName: 'e2e 1/2', mrIid: 5, shardIndex: 1, shardTotal: 2 },
 	playwrightVersion: '1.65.1',
 	startedAt: '2026-11-20T10:00:00Z'
 };

@@ -61,7 +61,7 @@ describe.each(BACKENDS)('text PostgreSQL cannot store, on %s', (backend) => {
 	it('stores a streamed run whose titles, file, tags, project, annotations and errors hold lone surrogates and NUL', async () => {
 		const opened = await post('/api/v1/runs', {
 			idempotencyKey: `odd-stream-${backend}`,
-			ci: { branch: `feature/${CUT_EMOJI}`, commitTitle: `fix ${LONE_LOW} and \u0000` },
+			ci: { branch: `feature/${CUT_EMOJI}`, commitTitle: `fix ${LONE_LOW} and \u0000`, pipelineUrl: `https://ci.example.com/p/${CUT_EMOJI}\u0000` },
 			playwrightVersion: '1.65.1'
 		});
 		expect(opened.statusCode).toBe(201);
@@ -101,8 +101,8 @@ describe.each(BACKENDS)('text PostgreSQL cannot store, on %s', (backend) => {
 		expect(odd).toMatchObject({ project_name: `mobile ${R}`, tags: [`tag${R}`, `nul${R}tag`] });
 		expect(odd.annotations).toEqual([{ type: `issue${R}`, description: `see ${R}` }]);
 		expect(odd.error_message).toBe(`Error: got ${R}${R}`);
-		const run = await t.db.pool.query(`SELECT branch, commit_title, status FROM runs WHERE id = $1`, [runId]);
-		expect(run.rows[0]).toEqual({ branch: `feature/${R}`, commit_title: `fix ${R} and ${R}`, status: 'failed' });
+		const run = await t.db.pool.query(`SELECT branch, commit_title, pipeline_url, status FROM runs WHERE id = $1`, [runId]);
+		expect(run.rows[0]).toEqual({ branch: `feature/${R}`, commit_title: `fix ${R} and ${R}`, pipeline_url: `https://ci.example.com/p/${R}${R}`, status: 'failed' });
 	});
 
 	it('stores a JSON report whose titles, file, tags, project and annotations hold lone surrogates and NUL', async () => {
