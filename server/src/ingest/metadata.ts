@@ -1,4 +1,4 @@
-import { ciMetadataSchema, type CiMetadata } from 'flackyness-reporter/protocol';
+import { ciMetadataSchema, storableText, type CiMetadata } from 'flackyness-reporter/protocol';
 import { HttpError } from '../lib/http-errors.js';
 
 /** Metadata keys besides the CI ones that an upload may carry. */
@@ -97,7 +97,8 @@ export function collectMetadata(sources: {
 	}
 	return {
 		ci: parsed.data,
-		...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+		// Stored in the run's key column: what PostgreSQL cannot hold becomes U+FFFD, as everywhere.
+		...(idempotencyKey !== undefined ? { idempotencyKey: storableText(idempotencyKey) } : {}),
 		...(project !== undefined ? { project } : {})
 	};
 }

@@ -175,7 +175,9 @@ describe(`ingestion fuzzing (seed ${SEED}, ${CASES} cases per kind)`, () => {
 			if (rng() < 0.2) headers['x-flackyness-mr-iid'] = String(pick(rng, ODD_NUMBERS));
 			if (rng() < 0.2) headers['x-flackyness-commit-timestamp'] = pick(rng, ODD_DATES);
 			if (rng() < 0.1) headers['x-flackyness-branch'] = pick(rng, ['%ED%A0%80', '%00', 'a%F0%9F', '%C3%28', 'caf\u00e9', '\u00ff\u00fe']);
-			const res = await post('/api/v1/reports', encode(rng, mutated), headers);
+			const query = rng() < 0.1 ? `?idempotencyKey=${pick(rng, ['%00%00%00%00%00%00%00%00', '%ED%A0%80xxxxxxxx', `key-${i}-%F0%9F`])}${i}` : '';
+			if (query) delete headers['x-flackyness-idempotency-key'];
+			const res = await post(`/api/v1/reports${query}`, encode(rng, mutated), headers);
 			statuses[res.status] = (statuses[res.status] ?? 0) + 1;
 			const where = `case ${i} (${name}, seed ${SEED}): ${res.status} ${String(res.json.message ?? '')}`;
 			expect(res.status, where).toBeLessThan(500);
