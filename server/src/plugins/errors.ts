@@ -66,6 +66,16 @@ export default fp(
 					requestId: request.id
 				});
 			}
+			// An HttpError's message is written for the client, whatever its status (503 when busy).
+			if (err instanceof HttpError && status >= 500) {
+				request.log.warn({ status, reason: err.message }, 'request refused');
+				return reply.code(status).send({
+					statusCode: status,
+					error: STATUS_NAMES[status] ?? 'Server Error',
+					message: err.message,
+					requestId: request.id
+				});
+			}
 			// A unique index lost a race that the query's own check could not see.
 			if ((err as { code?: string }).code === '23505') {
 				return reply.code(409).send({
@@ -82,16 +92,6 @@ export default fp(
 					statusCode: 400,
 					error: 'Bad Request',
 					message: 'The request contains a character that cannot be stored or searched for (NUL, U+0000).',
-					requestId: request.id
-				});
-			}
-			// An HttpError's message is written for the client, whatever its status (503 when busy).
-			if (err instanceof HttpError && status >= 500) {
-				request.log.warn({ status, reason: err.message }, 'request refused');
-				return reply.code(status).send({
-					statusCode: status,
-					error: STATUS_NAMES[status] ?? 'Server Error',
-					message: err.message,
 					requestId: request.id
 				});
 			}
