@@ -21,18 +21,59 @@ export type RunStatus = z.infer<typeof runStatusSchema>;
 export const ciProviderSchema = z.enum(['gitlab', 'github', 'local', 'other']);
 export type CiProvider = z.infer<typeof ciProviderSchema>;
 
-/** Text that PostgreSQL can store: NUL characters are refused (error text is sanitised instead). */
-const text = (max: number) =>
-	z
-		.string()
-		.max(max)
-		.refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+// A lone UTF-16 surrogate (half an emoji cut by `slice`) cannot be encoded as UTF-8: PostgreSQL
+// refuses it in jsonb and text. NUL is refused in both too. Neither is worth losing a run over.
+// eslint-disable-next-line no-control-regex -- NUL is one of the characters to replace
+const UNSTORABLE = /[\u0000]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Text as PostgreSQL can store it: lone surrogates and NUL become U+FFFD (the replacement character,
+ * as a UTF-8 decoder shows undecodable bytes). Length in UTF-16 units is unchanged. Both the
+ * reporter and the server run every stored string through it, via the schemas below.
+ */
+export function storableText(s: string): string {
+	return s.replace(UNSTORABLE, '\uFFFD');
+}
+
+/** Cuts to `max` UTF-16 units without leaving half a surrogate pair behind. */
+export function clipText(s: string, max: number): string {
+	if (s.length <= max) return s;
+	const cut = s.slice(0, max);
+	const last = cut.charCodeAt(cut.length - 1);
+	return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
+}
+
+/** A string that is stored: made storable before its length is checked. */
+export const storedString = () => z.string().overwrite(storableText);
+const text = (max: number) => storedString().max(max);
+
+// PostgreSQL's timestamptz reaches from 4713 BC to 294276 AD, JavaScript's Date from -271821 to
+// 275760, ISO 8601 without an expanded year from 0000 to 9999: years 1 to 9999 are what all three
+// hold and what a test run can plausibly carry.
+const MIN_TIME = Date.parse('0001-01-01T00:00:00Z');
+const MAX_TIME = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** Whether a timestamp (ms since the epoch) lies in the years 1 to 9999 that are accepted. */
+export function isStorableTime(ms: number): boolean {
+	return Number.isFinite(ms) && ms >= MIN_TIME && ms <= MAX_TIME;
+}
+
+/**
+ * An ISO 8601 timestamp with an offset, in the years 1 to 9999: as written (PostgreSQL refuses the
+ * year 0000 whatever the offset) and in UTC.
+ */
+export const timestampSchema = z.iso
+	.datetime({ offset: true })
+	.refine((s) => Number(s.slice(0, 4)) >= 1 && isStorableTime(Date.parse(s)), 'must be a date between the years 1 and 9999');
+
+/** A count stored in an int4 column. */
+const count = () => z.number().int().min(0).max(2_147_483_647);
 const idLike = z
 	.string()
 	.min(1)
 	.max(64)
 	.regex(/^[A-Za-z0-9._:-]+$/, 'may hold only letters, digits and . _ : -');
-const url = z.url({ protocol: /^https?$/ }).max(2048);
+const url = z.url({ protocol: /^https?$/ }).max(2048).overwrite(storableText);
 /** Git object names: 7 to 64 hex digits (SHA-1 or SHA-256, possibly abbreviated). */
 export const commitShaSchema = z
 	.string()
@@ -52,7 +93,7 @@ export const ciMetadataSchema = z
 		commitSha: commitShaSchema.optional(),
 		commitTitle: text(1000).optional(),
 		commitAuthor: text(500).optional(),
-		commitTimestamp: z.iso.datetime({ offset: true }).optional(),
+		commitTimestamp: timestampSchema.optional(),
 		pipelineId: idLike.optional(),
 		pipelineIid: idLike.optional(),
 		pipelineUrl: url.optional(),
@@ -75,10 +116,10 @@ export const ciMetadataSchema = z
 export type CiMetadata = z.infer<typeof ciMetadataSchema>;
 
 export const testErrorSchema = z.object({
-	message: z.string().max(65_536),
-	stack: z.string().max(65_536).optional(),
+	message: text(65_536),
+	stack: text(65_536).optional(),
 	/** "file:line:column" */
-	location: z.string().max(1024).optional()
+	location: text(1024).optional()
 });
 export type TestError = z.infer<typeof testErrorSchema>;
 
@@ -104,7 +145,7 @@ export const testResultInputSchema = z.object({
 	failedAttempts: z.number().int().min(0).max(100),
 	/** Sum over attempts, in milliseconds. */
 	durationMs: z.number().int().min(0).max(2_147_483_647),
-	startedAt: z.iso.datetime({ offset: true }),
+	startedAt: timestampSchema,
 	/** First error of the first failed attempt. */
 	error: testErrorSchema.optional(),
 	annotations: z.array(annotationSchema).max(100).default([])
@@ -113,10 +154,10 @@ export type TestResultInput = z.input<typeof testResultInputSchema>;
 export type TestResultData = z.output<typeof testResultInputSchema>;
 
 export const runStatsSchema = z.object({
-	expected: z.number().int().min(0),
-	unexpected: z.number().int().min(0),
-	flaky: z.number().int().min(0),
-	skipped: z.number().int().min(0)
+	expected: count(),
+	unexpected: count(),
+	flaky: count(),
+	skipped: count()
 });
 export type RunStats = z.infer<typeof runStatsSchema>;
 
@@ -127,7 +168,7 @@ export const openRunSchema = z
 		idempotencyKey: text(200).min(8).optional(),
 		ci: ciMetadataSchema.default({}),
 		playwrightVersion: text(32).optional(),
-		startedAt: z.iso.datetime({ offset: true }).optional()
+		startedAt: timestampSchema.optional()
 	})
 	.strict();
 export type OpenRunInput = z.input<typeof openRunSchema>;
@@ -153,11 +194,11 @@ export const completeRunSchema = z
 export type CompleteRunInput = z.input<typeof completeRunSchema>;
 
 export const runCountsSchema = z.object({
-	total: z.number().int(),
-	expected: z.number().int(),
-	unexpected: z.number().int(),
-	flaky: z.number().int(),
-	skipped: z.number().int()
+	total: count(),
+	expected: count(),
+	unexpected: count(),
+	flaky: count(),
+	skipped: count()
 });
 
 /** Answer to opening a run, completing it, or uploading a whole report. */
@@ -171,14 +212,14 @@ export const runReceiptSchema = z.object({
 export type RunReceipt = z.infer<typeof runReceiptSchema>;
 
 export const batchReceiptSchema = z.object({
-	accepted: z.number().int(),
-	duplicates: z.number().int()
+	accepted: count(),
+	duplicates: count()
 });
 export type BatchReceipt = z.infer<typeof batchReceiptSchema>;
 
 /** Error body of every 4xx/5xx answer. */
 export const errorBodySchema = z.object({
-	statusCode: z.number().int(),
+	statusCode: z.number().int().min(100).max(599),
 	error: z.string(),
 	message: z.string(),
 	requestId: z.string().optional()

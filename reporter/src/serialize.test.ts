@@ -91,6 +91,28 @@ describe('titlePathOf and relativeFile', () => {
 });
 
 describe('serializeTest', () => {
+	it('sends U+FFFD for lone surrogates and NUL in every text, so the server can store the batch', () => {
+		const cut = '😀'.slice(0, 1);
+		const t = fakeTest([result('failed', 0, { errors: [{ message: `Error: ${cut}`, stack: `Error: ${cut}\n    at x` }] })], {
+			title: `cut ${cut} and nul\u0000`,
+			tags: [`@odd${cut}`],
+			annotations: [{ type: `t${cut}`, description: `d\udc00` }],
+			location: { file: `/repo/tests/${cut}.spec.ts`, line: 1, column: 1 },
+			parent: suite('describe', `block ${cut}`, suite('file', 'x.spec.ts', suite('project', 'p', root, `proj${cut}`), `proj${cut}`), `proj${cut}`)
+		}, 'unexpected');
+		const s = serializeTest(t, ROOT, new Date(0));
+		expect(s).toMatchObject({
+			file: '\uFFFD.spec.ts',
+			titlePath: ['block \uFFFD', 'cut \uFFFD and nul\uFFFD'],
+			projectName: 'proj\uFFFD',
+			tags: ['odd\uFFFD'],
+			annotations: [{ type: 't\uFFFD', description: 'd\uFFFD' }],
+			error: { message: 'Error: \uFFFD\n    at x', stack: 'Error: \uFFFD\n    at x' }
+		});
+		expect(JSON.stringify(s)).not.toMatch(/\\u(d[89a-f]|0000)/i);
+		expect(validateResult(s)).toBeNull();
+	});
+
 	it('serialises a flaky test: attempts, failed attempts, summed duration, first start, first error', () => {
 		const t = fakeTest(
 			[

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestCase, TestResult, TestError as PlaywrightError, Location } from '@playwright/test/reporter';
-import { testResultInputSchema, type TestError, type TestResultInput, type TestStatus } from './protocol.js';
+import { clipText, storableText, testResultInputSchema, type TestError, type TestResultInput, type TestStatus } from './protocol.js';
 
 export type ResultLike = Pick<TestResult, 'status' | 'retry' | 'duration' | 'startTime' | 'errors'> & {
 	/** Annotations added while the attempt ran (Playwright 1.52+). */
@@ -95,15 +95,12 @@ export function stripAnsi(s: string): string {
 	return s.replace(ANSI, '');
 }
 
-/** Cuts to `max` UTF-16 units without leaving half a surrogate pair, which PostgreSQL refuses. */
+/** Text as the server stores it (no lone surrogate, no NUL), cut to `max` UTF-16 units. */
 function clip(s: string, max: number): string {
-	if (s.length <= max) return s;
-	const cut = s.slice(0, max);
-	const last = cut.charCodeAt(cut.length - 1);
-	return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
+	return clipText(storableText(s), max);
 }
 
-/** Error text as stored: no colours, no NUL (PostgreSQL text cannot hold it). */
+/** Error text as stored: no colours, no NUL (dropped, as the server's JSON report parser does). */
 function cleanText(s: string): string {
 	return stripAnsi(s).replaceAll('\u0000', '');
 }

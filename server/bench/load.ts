@@ -12,10 +12,11 @@
  * (no error clusters touched), to compare.
  * Prints, for each: requests sent and answered, errors, p50/p90/p99/max latency of uploads and reads
  * (open loop: from each request's due time), and the rows counted in the database against the rows
- * sent. Exits 1 when a request failed or a row is missing.
+ * sent, and each server process's peak RSS. Exits 1 when a request failed or a row is missing.
  */
 import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
+import { peakRssMiB } from '../test/helpers/process-memory.js';
 import { countLoadRows, cpuBetween, cpuMsOf, postgresCpuMs, ms, percentile, runLoad, startLoadTarget, type KindResult, type LoadResult, type RowCheck } from '../test/helpers/load.js';
 
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 60);
@@ -32,6 +33,8 @@ interface Outcome {
 	backlog: number;
 	/** CPU time the server processes used during the load, ms. */
 	serverCpuMs: number;
+	/** Peak resident set size of each server process over its life (VmHWM), MiB. */
+	peakRssMiB: number[];
 	/** CPU time of the PostgreSQL sessions of the servers' database during the load, ms. */
 	postgresCpuMs: number;
 	loadBefore: number;
@@ -80,6 +83,7 @@ async function once(instances: number): Promise<Outcome> {
 			failing: process.env.LOAD_PASSING_ONLY !== '1'
 		});
 		const serverCpuMs = target.servers.reduce((a, s) => a + cpuMsOf(s.proc.pid), 0) - cpuBefore;
+		const peaks = target.servers.map((s) => peakRssMiB(s.proc.pid));
 		const pgCpu = cpuBetween(pgBefore, await postgresCpuMs(target.databaseUrl));
 		const loadAfter = loadavg()[0]!;
 		const rows = await countLoadRows(target.databaseUrl, target.projectId, tag, TESTS);
@@ -91,7 +95,7 @@ async function once(instances: number): Promise<Outcome> {
 			const { stderr } = s.output();
 			if (stderr.trim()) process.stdout.write(`server ${s.url} stderr:\n${stderr.slice(-2000)}\n`);
 		}
-		return { instances, load, rows, backlog, serverCpuMs, postgresCpuMs: pgCpu, loadBefore, loadAfter };
+		return { instances, load, rows, backlog, serverCpuMs, peakRssMiB: peaks, postgresCpuMs: pgCpu, loadBefore, loadAfter };
 	} finally {
 		await target.close();
 	}
@@ -110,6 +114,7 @@ function print(o: Outcome) {
 			...Object.entries(o.load.readsByRoute).map(([route, k]) => line(`  ${route}`, k, secs)),
 			`rows: runs ${o.rows.runs} stored / ${o.load.uploads.ok} acknowledged / ${o.load.uploads.sent} sent; test_results ${o.rows.results} stored / ${sentRows} sent; incomplete runs ${o.rows.incompleteRuns}; wrong totals ${o.rows.wrongTotals}`,
 			`CPU: server processes ${(o.serverCpuMs / 1000).toFixed(1)} s (${ms(o.serverCpuMs / (o.load.uploads.sent + o.load.reads.sent))} ms per request, analysis worker included), PostgreSQL sessions ${(o.postgresCpuMs / 1000).toFixed(1)} s, in ${secs.toFixed(1)} s; machine: ${cpus().length} cores, load average ${o.loadBefore.toFixed(1)} before, ${o.loadAfter.toFixed(1)} after`,
+			`memory: peak RSS (VmHWM) of the server process(es) ${o.peakRssMiB.map((m) => `${m.toFixed(0)} MiB`).join(', ')}`,
 			`analysis jobs still queued when the load ended: ${o.backlog}`,
 			``
 		].join('\n')

@@ -4,7 +4,7 @@
  * one job point at infrastructure).
  */
 import { createHash } from 'node:crypto';
-import { testErrorSchema, type TestError } from 'flackyness-reporter/protocol';
+import { clipText, storableText, testErrorSchema, type TestError } from 'flackyness-reporter/protocol';
 
 // chalk/ansi-regex 6.1 (no ANSI-stripping package is installed): CSI sequences plus OSC sequences
 // such as hyperlinks, terminated by BEL, ESC \ or 0x9C.
@@ -68,12 +68,9 @@ function cleanText(text: string): string {
 	return stripAnsi(text).replaceAll('\u0000', '');
 }
 
-/** Cuts to `max` UTF-16 units without leaving half a surrogate pair, which PostgreSQL rejects. */
+/** Text as PostgreSQL stores it (no lone surrogate, no NUL), cut to `max` UTF-16 units. */
 export function truncate(text: string, max: number): string {
-	if (text.length <= max) return text;
-	const cut = text.slice(0, max);
-	const last = cut.charCodeAt(cut.length - 1);
-	return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
+	return clipText(storableText(text), max);
 }
 
 const MAX_NORMALISED_LINES = 6;

@@ -1,9 +1,11 @@
-import { ciMetadataSchema, type CiMetadata } from 'flackyness-reporter/protocol';
+import { ciMetadataSchema, storableText, type CiMetadata } from 'flackyness-reporter/protocol';
 import { HttpError } from '../lib/http-errors.js';
 
 /** Metadata keys besides the CI ones that an upload may carry. */
 const EXTRA_KEYS = ['idempotencyKey', 'project'] as const;
 const CI_KEYS = Object.keys(ciMetadataSchema.shape) as Array<keyof CiMetadata>;
+/** Every metadata key an upload may carry (headers, query string, multipart fields). */
+export const METADATA_KEYS: ReadonlyArray<keyof CiMetadata | (typeof EXTRA_KEYS)[number]> = [...CI_KEYS, ...EXTRA_KEYS];
 const KNOWN = new Set<string>([...CI_KEYS, ...EXTRA_KEYS]);
 const NUMERIC = new Set<string>(['mrIid', 'shardIndex', 'shardTotal']);
 
@@ -28,7 +30,7 @@ function canonical(key: string): string | undefined {
 	return undefined;
 }
 
-const HEADER_PREFIX = 'x-flackyness-';
+export const HEADER_PREFIX = 'x-flackyness-';
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -95,7 +97,8 @@ export function collectMetadata(sources: {
 	}
 	return {
 		ci: parsed.data,
-		...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+		// Stored in the run's key column: what PostgreSQL cannot hold becomes U+FFFD, as everywhere.
+		...(idempotencyKey !== undefined ? { idempotencyKey: storableText(idempotencyKey) } : {}),
 		...(project !== undefined ? { project } : {})
 	};
 }

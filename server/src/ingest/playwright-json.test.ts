@@ -634,8 +634,9 @@ describe('ReportFormatError', () => {
 		['a tag is too long', (r) => Object.assign(r.suites[0]!.specs[0]!, { tags: ['ok', 't'.repeat(256)] }), 'suites[0].specs[0].tags[1]'],
 		['an error message is a number', (r) => Object.assign(firstTest(r).results[0]!, { errors: [{ message: 1 }] }), 'suites[0].specs[0].tests[0].results[0].errors[0].message'],
 		['a describe title is too long', (r) => (r.suites[0]!.suites = [{ title: 'd'.repeat(2049), specs: [] }]), 'suites[0].suites[0].title'],
-		['a title holds NUL', (r) => (r.suites[0]!.specs[0]!.title = 'a\u0000b'), 'suites[0].specs[0].title'],
-		['a version holds NUL', (r) => (r.config.version = '1.65\u0000'), 'config.version'],
+		['a start time is in the year 0', (r) => Object.assign(firstTest(r).results[0]!, { startTime: '0000-06-01T00:00:00Z' }), 'suites[0].specs[0].tests[0].results[0].startTime'],
+		['a start time is past the year 9999', (r) => Object.assign(firstTest(r).results[0]!, { startTime: '+010000-01-01T00:00:00Z' }), 'suites[0].specs[0].tests[0].results[0].startTime'],
+		['the shard overflows', (r) => (r.config.shard = { current: 1, total: 2 ** 31 }), 'config.shard.total'],
 		['the shard is impossible', (r) => (r.config.shard = { current: 3, total: 2 }), 'config.shard'],
 		['config is a string', (r) => Object.assign(r, { config: '1.65' }), 'config'],
 		['no file is known', (r) => {
@@ -644,6 +645,15 @@ describe('ReportFormatError', () => {
 			delete r.suites[0]!.specs[0]!.file;
 		}, 'suites[0].specs[0].file']
 	];
+	it('replaces lone surrogates and NUL with U+FFFD in every text it keeps', () => {
+		const raw = tinyReport();
+		raw.suites[0]!.specs[0]!.title = `a\u0000b${'😀'.slice(0, 1)}`;
+		raw.config.version = '1.65\udc00';
+		const parsed = parsePlaywrightReport(raw);
+		expect(parsed.results[0]!.titlePath.at(-1)).toBe('a\uFFFDb\uFFFD');
+		expect(parsed.playwrightVersion).toBe('1.65\uFFFD');
+	});
+
 	it.each(mutations)('names the field when %s', (_, mutate, expectedPath) => {
 		const raw = tinyReport();
 		mutate(raw);

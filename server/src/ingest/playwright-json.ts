@@ -4,7 +4,11 @@
  */
 import { z } from 'zod';
 import {
+	ciMetadataSchema,
+	isStorableTime,
 	outcomeSchema,
+	storableText,
+	storedString,
 	testResultInputSchema,
 	testStatusSchema,
 	type Outcome,
@@ -57,6 +61,7 @@ const MAX_TAG = tagLimits.element.maxLength ?? 255;
 const MAX_TAGS = 100;
 const annotationLimits = testResultInputSchema.shape.annotations.unwrap();
 const MAX_ANNOTATIONS = 100;
+const MAX_SHARDS = ciMetadataSchema.shape.shardTotal.unwrap().maxValue ?? 10_000;
 const MAX_ANNOTATION_TYPE = annotationLimits.element.shape.type.maxLength ?? 255;
 const MAX_ANNOTATION_DESCRIPTION = annotationLimits.element.shape.description.unwrap().maxLength ?? 4096;
 
@@ -64,14 +69,13 @@ const MAX_ANNOTATION_DESCRIPTION = annotationLimits.element.shape.description.un
 // test count are checked before anything below them is read, and every error carries its path.
 // Objects are loose because newer Playwright versions add fields; `null` counts as absent.
 
-// PostgreSQL text cannot hold NUL: the protocol refuses it in every identity field.
-const text = (max: number) =>
-	z
-		.string()
-		.max(max)
-		.refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+// What PostgreSQL cannot store (NUL, half a surrogate pair) becomes U+FFFD, as in the protocol.
+const text = (max: number) => storedString().max(max);
 
-const dateString = z.string().refine((s) => Number.isFinite(Date.parse(s)), 'Invalid date');
+const dateString = z
+	.string()
+	.refine((s) => Number.isFinite(Date.parse(s)), 'Invalid date')
+	.refine((s) => isStorableTime(Date.parse(s)), 'must be a date between the years 1 and 9999');
 
 const locationSchema = z.looseObject({ file: z.string(), line: z.number(), column: z.number() });
 
@@ -126,7 +130,7 @@ const reportSchema = z.looseObject({
 			version: text(32).nullish(),
 			rootDir: z.string().nullish(),
 			shard: z
-				.looseObject({ current: z.number().int().min(1), total: z.number().int().min(1) })
+				.looseObject({ current: z.number().int().min(1).max(MAX_SHARDS), total: z.number().int().min(1).max(MAX_SHARDS) })
 				.refine((s) => s.current <= s.total, 'shard.current must not exceed shard.total')
 				.nullish(),
 			onlyFailures: z.boolean().nullish(),
@@ -340,9 +344,8 @@ function firstFailureError(results: RawResult[], expectedStatus: TestStatus, roo
 /** Tags recorded by Playwright (since 1.42 with the '@' removed; we accept both spellings). */
 function fieldTags(tags: string[] | null | undefined, path: ReportPath): string[] {
 	return (tags ?? []).flatMap((raw, index) => {
-		const tag = raw.replace(/^@/, '');
+		const tag = storableText(raw.replace(/^@/, ''));
 		if (tag.length > MAX_TAG) throw new ReportFormatError(`tag longer than ${MAX_TAG} characters`, [...path, index]);
-		if (tag.includes('\u0000')) throw new ReportFormatError('must not contain NUL characters', [...path, index]);
 		return tag === '' ? [] : [tag];
 	});
 }
@@ -354,7 +357,7 @@ function fieldTags(tags: string[] | null | undefined, path: ReportPath): string[
 function titleTags(titles: string[]): string[] {
 	const words = titles.join(' ').match(/@\S+/g) ?? [];
 	// An over-long word is prose that happens to contain '@', not a tag worth rejecting for.
-	return words.map((word) => word.slice(1)).filter((tag) => tag !== '' && tag.length <= MAX_TAG);
+	return words.map((word) => storableText(word.slice(1))).filter((tag) => tag !== '' && tag.length <= MAX_TAG);
 }
 
 /** Test annotations plus the ones added while running (`results[].annotations`, 1.52+). */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import type { CiMetadata, RunStatus, TestResultData } from 'flackyness-reporter/protocol';
+import { clipText, storableText, type CiMetadata, type RunStatus, type TestResultData } from 'flackyness-reporter/protocol';
 import { errorFingerprint, stripAnsi } from './errors.js';
 
 /**
@@ -44,18 +44,27 @@ export interface OpenRunInput {
 	ci: CiMetadata;
 	playwrightVersion?: string | undefined;
 	startedAt?: string | undefined;
+	/** SHA-256 of an uploaded report. */
+	contentHash?: string | undefined;
 }
 
-/** Inserts the run unless its idempotency key exists; either way answers its id. */
-export async function openRun(client: pg.ClientBase, input: OpenRunInput): Promise<{ id: string; created: boolean }> {
+/**
+ * Inserts the run unless its idempotency key exists; either way answers its id, and the content
+ * hash the existing run was stored with.
+ */
+export async function openRun(
+	client: pg.ClientBase,
+	input: OpenRunInput
+): Promise<{ id: string; created: boolean; contentHash: string | null }> {
 	const { ci } = input;
 	const isDefault = ci.branch && ci.defaultBranch ? ci.branch === ci.defaultBranch : null;
 	const inserted = await client.query<{ id: string }>(
 		`INSERT INTO runs (project_id, idempotency_key, group_key, source, ci_provider, branch, is_default_branch, commit_sha,
 		   commit_title, commit_author, commit_timestamp, pipeline_id, pipeline_iid, pipeline_url, pipeline_source, job_id,
-		   job_name, job_url, mr_iid, mr_source_branch, mr_target_branch, shard_index, shard_total, playwright_version, started_at)
+		   job_name, job_url, mr_iid, mr_source_branch, mr_target_branch, shard_index, shard_total, playwright_version, started_at,
+		   content_hash)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
-		   COALESCE($25::timestamptz, now()))
+		   COALESCE($25::timestamptz, now()), $26)
 		 ON CONFLICT (project_id, idempotency_key) DO NOTHING
 		 RETURNING id`,
 		[
@@ -83,15 +92,17 @@ export async function openRun(client: pg.ClientBase, input: OpenRunInput): Promi
 			ci.shardIndex ?? null,
 			ci.shardTotal ?? null,
 			input.playwrightVersion ?? null,
-			input.startedAt ?? null
+			input.startedAt ?? null,
+			input.contentHash ?? null
 		]
 	);
-	if (inserted.rows[0]) return { id: inserted.rows[0].id, created: true };
-	const existing = await client.query<{ id: string }>(`SELECT id FROM runs WHERE project_id = $1 AND idempotency_key = $2`, [
-		input.projectId,
-		input.identity.idempotencyKey
-	]);
-	return { id: existing.rows[0]!.id, created: false };
+	if (inserted.rows[0]) return { id: inserted.rows[0].id, created: true, contentHash: input.contentHash ?? null };
+	const existing = await client.query<{ id: string; content_hash: string | null }>(
+		`SELECT id, content_hash FROM runs WHERE project_id = $1 AND idempotency_key = $2`,
+		[input.projectId, input.identity.idempotencyKey]
+	);
+	const run = existing.rows[0]!;
+	return { id: run.id, created: false, contentHash: run.content_hash };
 }
 
 /** sha256(project name, file, title path) — the test's identity inside a project. */
@@ -109,22 +120,17 @@ interface PreparedResult {
 	fingerprint: string | null;
 }
 
-/** PostgreSQL text cannot hold NUL; error output may (a test printing binary data). */
-function storable(s: string): string {
-	return s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s;
-}
-
 /** Strips ANSI codes, fingerprints errors and keeps one result per identity (the last one). */
 function prepare(results: TestResultData[]): PreparedResult[] {
 	const byKey = new Map<string, PreparedResult>();
 	for (const data of results) {
 		const key = testKey(data);
-		const message = data.error ? storable(stripAnsi(data.error.message)) : null;
+		const message = data.error ? storableText(stripAnsi(data.error.message)) : null;
 		byKey.set(key, {
 			key,
 			data,
 			message,
-			stack: data.error?.stack ? storable(stripAnsi(data.error.stack)) : null,
+			stack: data.error?.stack ? storableText(stripAnsi(data.error.stack)) : null,
 			fingerprint: message !== null ? errorFingerprint(message) : null
 		});
 	}
@@ -268,7 +274,7 @@ export async function storeResults(
 			col((r) => r.data.startedAt),
 			col((r) => r.message),
 			col((r) => r.stack),
-			col((r) => (r.data.error?.location ? storable(r.data.error.location) : null)),
+			col((r) => (r.data.error?.location ? storableText(r.data.error.location) : null)),
 			col((r) => r.fingerprint),
 			col((r) => (r.data.annotations.length ? JSON.stringify(r.data.annotations) : null))
 		]
@@ -301,7 +307,7 @@ async function bumpRunCounts(client: pg.ClientBase, runId: string, fresh: Prepar
 function clusterDeltas(fresh: PreparedResult[]): ClusterDelta[] {
 	const one: ClusterDelta[] = [];
 	for (const r of fresh) {
-		if (r.fingerprint && r.message !== null) one.push({ fingerprint: r.fingerprint, message: r.message.slice(0, 4000), n: 1, at: r.data.startedAt });
+		if (r.fingerprint && r.message !== null) one.push({ fingerprint: r.fingerprint, message: clipText(r.message, 4000), n: 1, at: r.data.startedAt });
 	}
 	return mergeClusterDeltas(one);
 }

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { drainUnreadBody } from '../lib/drain.js';
 import { HttpError, isDatabaseUnavailable } from '../lib/http-errors.js';
 
 const STATUS_NAMES: Record<number, string> = {
@@ -86,6 +87,16 @@ export default fp(
 					requestId: request.id
 				});
 			}
+			// An HttpError's message is written for the client, whatever its status (503 when busy).
+			if (err instanceof HttpError && status >= 500) {
+				request.log.warn({ status, reason: err.message }, 'request refused');
+				return reply.code(status).send({
+					statusCode: status,
+					error: STATUS_NAMES[status] ?? 'Server Error',
+					message: err.message,
+					requestId: request.id
+				});
+			}
 			// A unique index lost a race that the query's own check could not see.
 			if ((err as { code?: string }).code === '23505') {
 				return reply.code(409).send({
@@ -134,6 +145,9 @@ export default fp(
 				requestId: request.id
 			});
 		});
+
+		// Early refusals (and any answer sent before the body was read) must not leave it unread.
+		app.addHook('onResponse', async (request) => drainUnreadBody(request.raw));
 
 		app.setNotFoundHandler((request, reply) => {
 			return reply.code(404).send({

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import multipart from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
@@ -10,6 +11,7 @@ import { publicUrl } from '../../bootstrap.js';
 import { collectMetadata, type UploadMetadata } from '../../ingest/metadata.js';
 import { ReportFormatError, formatReportPath, parsePlaywrightReport } from '../../ingest/playwright-json.js';
 import { receiptOf } from '../../ingest/receipt.js';
+import { reportUploadDocs } from '../../ingest/upload-docs.js';
 import {
 	completeRun,
 	findRun,
@@ -22,17 +24,27 @@ import {
 	type ClusterDelta
 } from '../../ingest/store.js';
 import type { ParsedReport } from '../../ingest/types.js';
+import { ByteBudget, type BudgetLease } from '../../lib/byte-budget.js';
 import { HttpError } from '../../lib/http-errors.js';
 
 const STORE_CHUNK = 5000;
 
-/** Counts bytes through a stream and fails with 413 past `limit`. */
-function byteLimit(limit: number, message: string): Transform & { bytes: number } {
+/** What a request that finds the body budget spent is told: the body is not refused, only delayed. */
+function busy(): HttpError {
+	return new HttpError(503, 'The server holds as many report bytes in memory as it may right now; retry shortly.', { 'Retry-After': '5' });
+}
+
+/**
+ * Counts bytes through a stream, failing with 413 past `limit` and with 503 when the process-wide
+ * budget (when given) cannot hold them: the body is cut off as soon as either happens.
+ */
+function byteLimit(limit: number, message: string, lease?: BudgetLease): Transform & { bytes: number } {
 	let bytes = 0;
 	const t = new Transform({
 		transform(chunk: Buffer, _enc, cb: TransformCallback) {
 			bytes += chunk.length;
 			if (bytes > limit) cb(new HttpError(413, message));
+			else if (lease && !lease.take(chunk.length)) cb(busy());
 			else cb(null, chunk);
 		}
 	});
@@ -44,22 +56,22 @@ function withWireLength(stream: Transform, wire: { bytes: number }): Transform {
 	return Object.defineProperty(stream, 'receivedEncodedLength', { get: () => wire.bytes });
 }
 
-function gunzipLimited(data: Buffer, limit: number): Promise<Buffer> {
-	return new Promise((resolve, reject) => {
-		const chunks: Buffer[] = [];
-		let size = 0;
-		const gz = createGunzip();
-		gz.on('data', (c: Buffer) => {
-			size += c.length;
-			if (size > limit) {
-				gz.destroy();
-				reject(new HttpError(413, `The report is larger than ${limit} bytes once decompressed (DECOMPRESSED_LIMIT).`));
-			} else chunks.push(c);
+const decompressedTooLarge = (limit: number) => `The report is larger than ${limit} bytes once decompressed (DECOMPRESSED_LIMIT).`;
+
+/** Gunzips a multipart file part as a stream, within the same limits as a gzip body. */
+async function gunzipLimited(data: Buffer, limit: number, lease: BudgetLease): Promise<Buffer> {
+	const chunks: Buffer[] = [];
+	const expanded = byteLimit(limit, decompressedTooLarge(limit), lease);
+	const gunzip = createGunzip();
+	try {
+		await pipeline(Readable.from([data]), gunzip, expanded, async (source: AsyncIterable<Buffer>) => {
+			for await (const chunk of source) chunks.push(chunk);
 		});
-		gz.on('end', () => resolve(Buffer.concat(chunks)));
-		gz.on('error', (err) => reject(new HttpError(400, `The gzip data is corrupt: ${err.message}`)));
-		gz.end(data);
-	});
+	} catch (err) {
+		if (err instanceof HttpError) throw err;
+		throw new HttpError(400, `The gzip data is corrupt: ${(err as Error).message}`);
+	}
+	return Buffer.concat(chunks);
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -91,8 +103,30 @@ function parseReport(json: unknown): ParsedReport {
 	}
 }
 
-/** Reads a multipart upload: metadata fields, and the report from the `report` file part. */
-async function readMultipart(request: FastifyRequest, fileLimit: number): Promise<{ fields: Record<string, string>; file: Buffer }> {
+/**
+ * Reads a multipart upload. The parser's own errors (no boundary, a body cut off mid-part) are the
+ * client's: they become 400, and nothing has been stored yet.
+ */
+async function readMultipart(
+	request: FastifyRequest,
+	fileLimit: number,
+	lease: BudgetLease
+): Promise<{ fields: Record<string, string>; file: Buffer }> {
+	try {
+		return await readParts(request, fileLimit, lease);
+	} catch (err) {
+		const status = (err as { statusCode?: number }).statusCode;
+		if (err instanceof HttpError || (status !== undefined && status < 500)) throw err;
+		throw new HttpError(400, `The multipart/form-data body is malformed: ${(err as Error).message}.`);
+	}
+}
+
+/** Metadata fields, and the report from the `report` file part. */
+async function readParts(
+	request: FastifyRequest,
+	fileLimit: number,
+	lease: BudgetLease
+): Promise<{ fields: Record<string, string>; file: Buffer }> {
 	const fields: Record<string, string> = {};
 	let file: Buffer | undefined;
 	for await (const part of request.parts()) {
@@ -101,7 +135,7 @@ async function readMultipart(request: FastifyRequest, fileLimit: number): Promis
 				part.file.resume();
 				throw new HttpError(400, `Unexpected file part "${part.fieldname}"; send the report as -F report=@results.json.`);
 			}
-			file = await part.toBuffer();
+			file = await readBudgeted(part.file, lease);
 			if (part.file.truncated) throw new HttpError(413, `The report file is larger than ${fileLimit} bytes (BODY_LIMIT).`);
 		} else {
 			if (typeof part.value !== 'string') throw new HttpError(400, `Form field "${part.fieldname}" must be text.`);
@@ -110,6 +144,16 @@ async function readMultipart(request: FastifyRequest, fileLimit: number): Promis
 	}
 	if (!file) throw new HttpError(400, 'No "report" file part: send the report as -F report=@results.json.');
 	return { fields, file };
+}
+
+/** Reads a stream into memory, taking every chunk from the body budget. */
+async function readBudgeted(stream: AsyncIterable<Buffer>, lease: BudgetLease): Promise<Buffer> {
+	const chunks: Buffer[] = [];
+	for await (const chunk of stream) {
+		if (!lease.take(chunk.length)) throw busy();
+		chunks.push(chunk);
+	}
+	return Buffer.concat(chunks);
 }
 
 /** Wall time covered by the results, for reports without `stats` (Playwright up to 1.38). */
@@ -124,6 +168,19 @@ function spanOf(parsed: ParsedReport): number | undefined {
 	return Number.isFinite(start) && end >= start ? end - start : undefined;
 }
 
+/**
+ * A client's idempotency key names one report: sent again with other content, it is a mistake (a
+ * key reused across jobs) that would silently drop the new results. Runs stored before hashes were
+ * kept, or opened by the streaming protocol, have none to compare with.
+ */
+function refuseReusedKey(clientKey: string | undefined, storedHash: string | null, hash: string): void {
+	if (clientKey === undefined || storedHash === null || storedHash === hash) return;
+	throw new HttpError(
+		409,
+		`The idempotency key "${clientKey}" (X-Flackyness-Idempotency-Key) was already used for another report; send a new key for a new report.`
+	);
+}
+
 const reports: FastifyPluginAsyncZod = async (app) => {
 	const { BODY_LIMIT, DECOMPRESSED_LIMIT } = app.config;
 	/** The run is stored whatever happens here: a lost cluster count is logged, not answered. */
@@ -132,11 +189,26 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 			request.log.warn({ err: (err as Error).message }, 'could not count error clusters')
 		);
 
+	// One maximal report and a few ordinary ones at a time: what memory a gzip bomb can claim.
+	const budget = new ByteBudget(DECOMPRESSED_LIMIT + 4 * BODY_LIMIT);
+	const leases = new WeakMap<FastifyRequest, BudgetLease>();
+	const leaseOf = (request: FastifyRequest): BudgetLease => {
+		let lease = leases.get(request);
+		if (!lease) leases.set(request, (lease = budget.lease()));
+		return lease;
+	};
+	// The body is held until the answer is sent (the parsed report lives as long).
+	const release = async (request: FastifyRequest) => leases.get(request)?.release();
+	app.addHook('onResponse', release);
+	app.addHook('onRequestAbort', release);
+
 	await app.register(multipart, {
 		limits: { fileSize: BODY_LIMIT, files: 1, fields: 64, fieldSize: 4096, parts: 66, fieldNameSize: 100 },
 		throwFileSizeLimit: false
 	});
 
+	// A report is JSON or multipart: Fastify's default text/plain parser would take anything.
+	app.removeContentTypeParser('text/plain');
 	// JSON bodies are read as bytes: the raw report is hashed for idempotency and decoded strictly.
 	app.removeContentTypeParser('application/json');
 	app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: DECOMPRESSED_LIMIT + 1 }, (_req, body, done) =>
@@ -150,16 +222,17 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 		await app.requireProjectToken(request);
 		if (request.headers['content-type']?.startsWith('multipart/')) return payload;
 		const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
-		const wire = byteLimit(BODY_LIMIT, `The request body is larger than ${BODY_LIMIT} bytes (BODY_LIMIT); gzip it or raise the limit.`);
-		if (encoding === 'identity') return withWireLength(payload.pipe(wire), wire);
+		const wireMessage = `The request body is larger than ${BODY_LIMIT} bytes (BODY_LIMIT); gzip it or raise the limit.`;
+		if (encoding === 'identity') {
+			const wire = byteLimit(BODY_LIMIT, wireMessage, leaseOf(request));
+			return withWireLength(payload.pipe(wire), wire);
+		}
 		if (encoding !== 'gzip' && encoding !== 'x-gzip') {
 			throw new HttpError(415, `Content-Encoding "${encoding}" is not supported; send gzip or no encoding.`);
 		}
+		const wire = byteLimit(BODY_LIMIT, wireMessage);
 		const gunzip = createGunzip();
-		const expanded = byteLimit(
-			DECOMPRESSED_LIMIT,
-			`The report is larger than ${DECOMPRESSED_LIMIT} bytes once decompressed (DECOMPRESSED_LIMIT).`
-		);
+		const expanded = byteLimit(DECOMPRESSED_LIMIT, decompressedTooLarge(DECOMPRESSED_LIMIT), leaseOf(request));
 		const out = payload.pipe(wire).pipe(gunzip).pipe(expanded);
 		gunzip.on('error', (err) => out.destroy(new HttpError(400, `The gzip body is corrupt: ${err.message}`)));
 		wire.on('error', (err) => out.destroy(err));
@@ -170,15 +243,15 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 		'/api/v1/reports',
 		{
 			bodyLimit: DECOMPRESSED_LIMIT + 1,
-			config: { rateLimit: app.limits.ingestRuns },
+			config: { rateLimit: app.limits.ingestRuns, openapi: reportUploadDocs },
 			// Authenticated in the preParsing hook above.
 			schema: {
 				summary: 'Upload a whole Playwright JSON report (the curl fallback)',
 				description:
-					'Raw JSON body (optionally Content-Encoding: gzip) with metadata in X-Flackyness-* headers or query parameters, or multipart/form-data with a `report` file part and metadata fields. The same report for the same CI job stores one run: 201 the first time, 200 after.',
+					'Raw JSON body (optionally Content-Encoding: gzip) with metadata in X-Flackyness-* headers or query parameters, or multipart/form-data with a `report` file part and metadata fields (a later source wins: headers, then query, then fields). The same report for the same CI job stores one run: 201 the first time, 200 after; an idempotency key sent with another report answers 409. 503 with Retry-After when the server holds as many report bytes as it may.',
 				tags: ['ingestion'],
 				security: [{ bearer: [] }],
-				response: { 200: runReceiptSchema, 201: runReceiptSchema, '4xx': errorBodySchema }
+				response: { 200: runReceiptSchema, 201: runReceiptSchema, '4xx': errorBodySchema, 503: errorBodySchema }
 			}
 		},
 		async (request, reply) => {
@@ -186,9 +259,10 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 			let bytes: Buffer;
 			let meta: UploadMetadata;
 			if (request.isMultipart()) {
-				const { fields, file } = await readMultipart(request, BODY_LIMIT);
+				const lease = leaseOf(request);
+				const { fields, file } = await readMultipart(request, BODY_LIMIT, lease);
 				const isGzip = file.length > 2 && file[0] === 0x1f && file[1] === 0x8b;
-				bytes = isGzip ? await gunzipLimited(file, DECOMPRESSED_LIMIT) : file;
+				bytes = isGzip ? await gunzipLimited(file, DECOMPRESSED_LIMIT, lease) : file;
 				meta = collectMetadata({ headers: request.headers, query: request.query as Record<string, unknown>, fields });
 			} else {
 				if (!Buffer.isBuffer(request.body)) {
@@ -206,10 +280,8 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 				ci.shardIndex = parsed.shard.current;
 				ci.shardTotal = parsed.shard.total;
 			}
-			const identity = runIdentity(ci, {
-				clientKey: meta.idempotencyKey,
-				contentHash: createHash('sha256').update(bytes).digest('hex')
-			});
+			const contentHash = createHash('sha256').update(bytes).digest('hex');
+			const identity = runIdentity(ci, { clientKey: meta.idempotencyKey, contentHash });
 
 			const clusters: ClusterDelta[] = [];
 			const { runId, created } = await transaction(app.db.pool, async (client) => {
@@ -219,9 +291,13 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 					source: 'json_upload',
 					ci,
 					playwrightVersion: parsed.playwrightVersion,
-					startedAt: parsed.startedAt
+					startedAt: parsed.startedAt,
+					contentHash
 				});
-				if (!run.created) return { runId: run.id, created: false };
+				if (!run.created) {
+					refuseReusedKey(meta.idempotencyKey, run.contentHash, contentHash);
+					return { runId: run.id, created: false };
+				}
 				for (let i = 0; i < parsed.results.length; i += STORE_CHUNK) {
 					const batch = await storeResults(client, principal.projectId, run.id, parsed.results.slice(i, i + STORE_CHUNK), { deferClusters: true });
 					clusters.push(...batch.clusters);
