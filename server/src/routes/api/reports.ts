@@ -7,6 +7,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { errorBodySchema, runReceiptSchema } from 'flackyness-reporter/protocol';
 import { projectOf } from '../../auth/plugin.js';
 import { publicUrl } from '../../bootstrap.js';
+import { JunitFormatError, isXmlContentType, looksLikeXml, parseJunitReport } from '../../ingest/junit.js';
 import { collectMetadata, type UploadMetadata } from '../../ingest/metadata.js';
 import { ReportFormatError, formatReportPath, parsePlaywrightReport } from '../../ingest/playwright-json.js';
 import { receiptOf } from '../../ingest/receipt.js';
@@ -91,6 +92,17 @@ function parseReport(json: unknown): ParsedReport {
 	}
 }
 
+/** JUnit XML (an XML body, or a report file part starting with '<') or a Playwright JSON report. */
+function parseUpload(bytes: Buffer, xml: boolean): ParsedReport {
+	if (!xml) return parseReport(parseJsonReport(bytes));
+	try {
+		return parseJunitReport(bytes);
+	} catch (err) {
+		if (err instanceof JunitFormatError) throw new HttpError(400, `Not a JUnit XML report: ${err.message}`);
+		throw err;
+	}
+}
+
 /** Reads a multipart upload: metadata fields, and the report from the `report` file part. */
 async function readMultipart(request: FastifyRequest, fileLimit: number): Promise<{ fields: Record<string, string>; file: Buffer }> {
 	const fields: Record<string, string> = {};
@@ -139,7 +151,7 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 
 	// JSON bodies are read as bytes: the raw report is hashed for idempotency and decoded strictly.
 	app.removeContentTypeParser('application/json');
-	app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: DECOMPRESSED_LIMIT + 1 }, (_req, body, done) =>
+	app.addContentTypeParser(['application/json', 'application/xml', 'text/xml'], { parseAs: 'buffer', bodyLimit: DECOMPRESSED_LIMIT + 1 }, (_req, body, done) =>
 		done(null, body)
 	);
 
@@ -173,9 +185,9 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 			config: { rateLimit: app.limits.ingestRuns },
 			// Authenticated in the preParsing hook above.
 			schema: {
-				summary: 'Upload a whole Playwright JSON report (the curl fallback)',
+				summary: 'Upload a whole Playwright JSON report or JUnit XML file (the curl fallback)',
 				description:
-					'Raw JSON body (optionally Content-Encoding: gzip) with metadata in X-Flackyness-* headers or query parameters, or multipart/form-data with a `report` file part and metadata fields. The same report for the same CI job stores one run: 201 the first time, 200 after.',
+					'Raw JSON body, or JUnit XML (Playwright\'s `junit` reporter, Surefire, jest-junit, pytest) as `application/xml` or `text/xml` (optionally Content-Encoding: gzip) with metadata in X-Flackyness-* headers or query parameters, or multipart/form-data with a `report` file part (JSON or JUnit XML, gzipped or not) and metadata fields. The same report for the same CI job stores one run: 201 the first time, 200 after.',
 				tags: ['ingestion'],
 				security: [{ bearer: [] }],
 				response: { 200: runReceiptSchema, 201: runReceiptSchema, '4xx': errorBodySchema }
@@ -185,22 +197,25 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 			const principal = projectOf(request);
 			let bytes: Buffer;
 			let meta: UploadMetadata;
+			let xml: boolean;
 			if (request.isMultipart()) {
 				const { fields, file } = await readMultipart(request, BODY_LIMIT);
 				const isGzip = file.length > 2 && file[0] === 0x1f && file[1] === 0x8b;
 				bytes = isGzip ? await gunzipLimited(file, DECOMPRESSED_LIMIT) : file;
+				xml = looksLikeXml(bytes);
 				meta = collectMetadata({ headers: request.headers, query: request.query as Record<string, unknown>, fields });
 			} else {
 				if (!Buffer.isBuffer(request.body)) {
 					throw new HttpError(400, 'Send the report as a JSON body or as multipart/form-data with a "report" file part.');
 				}
 				bytes = request.body;
+				xml = isXmlContentType(request.headers['content-type']);
 				meta = collectMetadata({ headers: request.headers, query: request.query as Record<string, unknown> });
 			}
 			if (meta.project !== undefined && meta.project !== principal.projectSlug && meta.project !== principal.projectId) {
 				throw new HttpError(403, `This token belongs to project "${principal.projectSlug}", not "${meta.project}".`);
 			}
-			const parsed = parseReport(parseJsonReport(bytes));
+			const parsed = parseUpload(bytes, xml);
 			const ci = { ...meta.ci };
 			if (parsed.shard && ci.shardIndex === undefined) {
 				ci.shardIndex = parsed.shard.current;
