@@ -336,7 +336,10 @@ function playwrightIdentity(raw: RawCase): Identity {
 }
 
 function genericIdentity(raw: RawCase): Identity {
-	const file = raw.file ?? raw.suite.file ?? raw.classname ?? raw.suite.name;
+	const file = raw.file ?? raw.suite.file ?? raw.classname ?? nonEmpty(raw.suite.name);
+	if (file === undefined) {
+		throw new JunitFormatError(`testcase "${truncate(raw.name, 200)}" (#${raw.index + 1}) names no file: it needs a classname or file attribute, or a named <testsuite>`);
+	}
 	const titlePath = raw.classname && raw.classname !== file && raw.classname !== raw.name ? [raw.classname, raw.name] : [raw.name];
 	return { file: normaliseFile(file), titlePath, projectName: '' };
 }
