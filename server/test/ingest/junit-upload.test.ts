@@ -43,7 +43,7 @@ describe.each(BACKENDS)('JUnit XML through POST /api/v1/reports over HTTP on %s'
 	afterAll(async () => t?.close());
 
 	/** Each upload goes to a project of its own: the same bytes twice would be one idempotent run. */
-	async function upload(slug: string, body: BodyInit, headers: Record<string, string> = {}) {
+	async function upload(slug: string, body: Uint8Array | FormData, headers: Record<string, string> = {}) {
 		const { token } = await newProject(t, slug);
 		const res = await fetch(`${base}/api/v1/reports`, {
 			method: 'POST',
