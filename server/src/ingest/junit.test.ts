@@ -287,6 +287,10 @@ describe('hostile or broken XML is refused with a message naming what is wrong',
 		refused('<testsuite timestamp="+275760-09-13T00:00:00Z"/>', /timestamp/);
 		refused('<testsuite timestamp="10000-01-01T00:00:00Z"/>', /timestamp/);
 		refused('<testsuite timestamp="2024-13-45T00:00:00Z"/>', /timestamp/);
+		// An offset can carry a four-digit year out of range.
+		refused('<testsuite timestamp="0001-01-01T00:00:00+14:00"/>', /timestamp/);
+		refused('<testsuite timestamp="9999-12-31T23:00:00-14:00"/>', /timestamp/);
+		expect(parseJunitReport(xml('<testsuite name="s" timestamp="9999-12-31T23:59:59Z"/>')).startedAt).toBe('9999-12-31T23:59:59.000Z');
 		refused('<testsuite name="s"><testcase name="a" time="-1"/></testsuite>', /time "-1" of testcase "a"/);
 		refused('<testsuite name="s"><testcase name="a" time="NaN"/></testsuite>', /time "NaN"/);
 		refused('<testsuite name="s"><testcase name="a"><failure time="Infinity"/></testcase></testsuite>', /time "Infinity" of <failure>/);

@@ -264,7 +264,8 @@ function appendText(text: string, state: State): void {
 	// Only failure text (Surefire nests it in <stackTrace>) is kept, and only as much as a stored
 	// stack holds: system-out is not read.
 	const element = state.open.at(-1) ?? '';
-	if (failure && (element === 'stackTrace' || isFailureElement(element)) && failure.text.length <= MAX_TEXT) failure.text += text.slice(0, MAX_TEXT + 1 - failure.text.length);
+	if (!failure || !(element === 'stackTrace' || isFailureElement(element)) || failure.text.length > MAX_TEXT) return;
+	failure.text += text.slice(0, MAX_TEXT + 1 - failure.text.length);
 }
 
 /** JUnit `time` is seconds as a decimal; we keep whole milliseconds, bounded like JSON durations. */
@@ -279,12 +280,16 @@ function seconds(value: string, where: string): number {
 	return Math.min(Math.round(Number(normalised) * 1000), MAX_DURATION_MS);
 }
 
+// PostgreSQL reads no year 0 and JavaScript writes years past 9999 with a sign: both are refused.
+const EARLIEST = Date.parse('0001-01-01T00:00:00Z');
+const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
+
 /** ISO 8601 as the writers produce it; without an offset it is UTC (pytest and jest-junit write none). */
 function timestamp(value: string, where: string): string {
-	const match = /^(\d{4})-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(value.trim());
-	// Four digits keep the year inside PostgreSQL's timestamptz range; year 0 is outside it.
-	const time = match && Number(match[1]) >= 1 ? Date.parse(match[2] ? value.trim() : `${value.trim()}Z`) : NaN;
-	if (!Number.isFinite(time)) {
+	const trimmed = value.trim();
+	const match = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(trimmed);
+	const time = match ? Date.parse(match[1] ? trimmed : `${trimmed}Z`) : NaN;
+	if (!(time >= EARLIEST && time <= LATEST)) {
 		throw new JunitFormatError(`timestamp "${truncate(value, 40)}" of ${where} is not an ISO 8601 date between years 1 and 9999`);
 	}
 	return new Date(time).toISOString();
@@ -311,7 +316,7 @@ function toResult(raw: RawCase, playwright: boolean, fallbackStart: string): Tes
 		...identity,
 		tags: titleTags(identity.titlePath),
 		...judged,
-		durationMs: Math.min(raw.durationMs + raw.failures.filter((f) => f.kind !== 'failure').reduce((sum, f) => sum + f.durationMs, 0), MAX_DURATION_MS),
+		durationMs: totalDuration(raw),
 		startedAt: raw.suite.timestamp ?? fallbackStart,
 		annotations
 	};
@@ -323,6 +328,12 @@ function toResult(raw: RawCase, playwright: boolean, fallbackStart: string): Tes
 	throw new JunitFormatError(
 		`testcase "${truncate(raw.name, 200)}" (#${raw.index + 1}) does not make a valid result (${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'})`
 	);
+}
+
+/** The test case's own time plus that of the retries written inside it (Playwright, Surefire). */
+function totalDuration(raw: RawCase): number {
+	const retries = raw.failures.filter((f) => f.kind !== 'failure').reduce((sum, f) => sum + f.durationMs, 0);
+	return Math.min(raw.durationMs + retries, MAX_DURATION_MS);
 }
 
 type Identity = Pick<TestResultData, 'file' | 'titlePath' | 'projectName'>;
