@@ -225,6 +225,23 @@ describe('JUnit dialects of other runners', () => {
 		expect(parsed.startedAt).toBe('2024-05-01T10:00:00.500Z');
 	});
 
+	it("Playwright's includeProjectInTestName prefix and an unnamed project", () => {
+		const parsed = parseJunitReport(
+			xml(
+				`<testsuites id="" name="" tests="2" failures="0" skipped="0" errors="0" time="1.5">` +
+					`<testsuite name="a.spec.ts" timestamp="2024-05-01T10:00:00.000Z" hostname="chromium" tests="1" failures="0" skipped="0" time="0.5" errors="0">` +
+					`<testcase name="[chromium] group › works @fast" classname="a.spec.ts" time="0.5"></testcase></testsuite>` +
+					`<testsuite name="a.spec.ts" timestamp="2024-05-01T10:00:00.000Z" hostname="" tests="1" failures="0" skipped="0" time="1" errors="0">` +
+					`<testcase name="group › works @fast" classname="a.spec.ts" time="1"></testcase></testsuite></testsuites>`
+			)
+		);
+		expect(parsed.results.map((r) => [r.file, r.titlePath, r.projectName, r.tags])).toEqual([
+			['a.spec.ts', ['group', 'works @fast'], 'chromium', ['fast']],
+			['a.spec.ts', ['group', 'works @fast'], '', ['fast']]
+		]);
+		expect(parsed.durationMs).toBe(1500);
+	});
+
 	it('keeps one result per identity, the one with more attempts', () => {
 		const parsed = parseJunitReport(
 			xml(`<testsuite name="s"><testcase classname="c" name="t"><flakyFailure message="x"/></testcase><testcase classname="c" name="t"/></testsuite>`)
