@@ -67,16 +67,25 @@ const reportSchema = {
 	example: { config: { version: '1.65.1' }, suites: [], errors: [], stats: { startTime: '2026-11-20T10:00:00.000Z', duration: 95321 } }
 };
 
+const junitSchema = {
+	type: 'string',
+	description:
+		"JUnit XML: Playwright's `junit` reporter (with or without `includeRetries`), Maven Surefire (`flakyFailure`, `rerunFailure`), jest-junit or pytest's `--junitxml`. No DOCTYPE.",
+	example: '<testsuites><testsuite name="login.spec.ts" timestamp="2026-11-20T10:00:00.000Z"><testcase name="signs in" classname="login.spec.ts" time="1.2"/></testsuite></testsuites>'
+};
+
 export const reportUploadDocs = {
 	body: {
 		content: {
 			'application/json': { schema: reportSchema },
+			'application/xml': { schema: junitSchema },
+			'text/xml': { schema: junitSchema },
 			'multipart/form-data': {
 				schema: {
 					type: 'object',
 					required: ['report'],
 					properties: {
-						report: { type: 'string', format: 'binary', description: 'The JSON report file, gzipped or not (`-F report=@results.json`).' },
+						report: { type: 'string', format: 'binary', description: 'The JSON report or JUnit XML file, gzipped or not (`-F report=@results.json`).' },
 						...metadataProperties((key) => key)
 					}
 				}
@@ -91,7 +100,7 @@ export const reportUploadDocs = {
 				type: 'string',
 				enum: ['gzip', 'identity'],
 				example: 'gzip',
-				description: 'gzip for a compressed JSON body (DECOMPRESSED_LIMIT applies once expanded).'
+				description: 'gzip for a compressed JSON or XML body (DECOMPRESSED_LIMIT applies once expanded).'
 			},
 			...metadataProperties((key) => `${HEADER_PREFIX}${kebab(key)}`)
 		}

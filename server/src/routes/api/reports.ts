@@ -8,6 +8,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { errorBodySchema, runReceiptSchema } from 'flackyness-reporter/protocol';
 import { projectOf } from '../../auth/plugin.js';
 import { publicUrl } from '../../bootstrap.js';
+import { JunitFormatError, isXmlContentType, looksLikeXml, parseJunitReport } from '../../ingest/junit.js';
 import { collectMetadata, type UploadMetadata } from '../../ingest/metadata.js';
 import { ReportFormatError, formatReportPath, parsePlaywrightReport } from '../../ingest/playwright-json.js';
 import { receiptOf } from '../../ingest/receipt.js';
@@ -99,6 +100,17 @@ function parseReport(json: unknown): ParsedReport {
 			const where = formatReportPath(err.path);
 			throw new HttpError(400, `Not a Playwright JSON report: ${where ? `${where}: ` : ''}${err.message}`);
 		}
+		throw err;
+	}
+}
+
+/** JUnit XML (an XML body, or a report file part starting with '<') or a Playwright JSON report. */
+function parseUpload(bytes: Buffer, xml: boolean): ParsedReport {
+	if (!xml) return parseReport(parseJsonReport(bytes));
+	try {
+		return parseJunitReport(bytes);
+	} catch (err) {
+		if (err instanceof JunitFormatError) throw new HttpError(400, `Not a JUnit XML report: ${err.message}`);
 		throw err;
 	}
 }
@@ -211,7 +223,7 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 	app.removeContentTypeParser('text/plain');
 	// JSON bodies are read as bytes: the raw report is hashed for idempotency and decoded strictly.
 	app.removeContentTypeParser('application/json');
-	app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: DECOMPRESSED_LIMIT + 1 }, (_req, body, done) =>
+	app.addContentTypeParser(['application/json', 'application/xml', 'text/xml'], { parseAs: 'buffer', bodyLimit: DECOMPRESSED_LIMIT + 1 }, (_req, body, done) =>
 		done(null, body)
 	);
 
@@ -246,9 +258,9 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 			config: { rateLimit: app.limits.ingestRuns, openapi: reportUploadDocs },
 			// Authenticated in the preParsing hook above.
 			schema: {
-				summary: 'Upload a whole Playwright JSON report (the curl fallback)',
+				summary: 'Upload a whole Playwright JSON report or JUnit XML file (the curl fallback)',
 				description:
-					'Raw JSON body (optionally Content-Encoding: gzip) with metadata in X-Flackyness-* headers or query parameters, or multipart/form-data with a `report` file part and metadata fields (a later source wins: headers, then query, then fields). The same report for the same CI job stores one run: 201 the first time, 200 after; an idempotency key sent with another report answers 409. 503 with Retry-After when the server holds as many report bytes as it may.',
+					'Raw JSON body, or JUnit XML (Playwright\'s `junit` reporter, Surefire, jest-junit, pytest) as `application/xml` or `text/xml` (optionally Content-Encoding: gzip), with metadata in X-Flackyness-* headers or query parameters; or multipart/form-data with a `report` file part (JSON or JUnit XML, gzipped or not) and metadata fields (a later source wins: headers, then query, then fields). The same report for the same CI job stores one run: 201 the first time, 200 after; an idempotency key sent with another report answers 409. 503 with Retry-After when the server holds as many report bytes as it may.',
 				tags: ['ingestion'],
 				security: [{ bearer: [] }],
 				response: { 200: runReceiptSchema, 201: runReceiptSchema, '4xx': errorBodySchema, 503: errorBodySchema }
@@ -258,23 +270,26 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 			const principal = projectOf(request);
 			let bytes: Buffer;
 			let meta: UploadMetadata;
+			let xml: boolean;
 			if (request.isMultipart()) {
 				const lease = leaseOf(request);
 				const { fields, file } = await readMultipart(request, BODY_LIMIT, lease);
 				const isGzip = file.length > 2 && file[0] === 0x1f && file[1] === 0x8b;
 				bytes = isGzip ? await gunzipLimited(file, DECOMPRESSED_LIMIT, lease) : file;
+				xml = looksLikeXml(bytes);
 				meta = collectMetadata({ headers: request.headers, query: request.query as Record<string, unknown>, fields });
 			} else {
 				if (!Buffer.isBuffer(request.body)) {
 					throw new HttpError(400, 'Send the report as a JSON body or as multipart/form-data with a "report" file part.');
 				}
 				bytes = request.body;
+				xml = isXmlContentType(request.headers['content-type']);
 				meta = collectMetadata({ headers: request.headers, query: request.query as Record<string, unknown> });
 			}
 			if (meta.project !== undefined && meta.project !== principal.projectSlug && meta.project !== principal.projectId) {
 				throw new HttpError(403, `This token belongs to project "${principal.projectSlug}", not "${meta.project}".`);
 			}
-			const parsed = parseReport(parseJsonReport(bytes));
+			const parsed = parseUpload(bytes, xml);
 			const ci = { ...meta.ci };
 			if (parsed.shard && ci.shardIndex === undefined) {
 				ci.shardIndex = parsed.shard.current;
