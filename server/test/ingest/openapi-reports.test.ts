@@ -20,8 +20,9 @@ describe('OpenAPI document of POST /api/v1/reports', () => {
 	});
 	afterAll(async () => t.close());
 
-	it('describes the JSON, gzip and multipart bodies', () => {
-		expect(Object.keys(op.requestBody.content).sort()).toEqual(['application/json', 'multipart/form-data']);
+	it('describes the JSON, JUnit XML, gzip and multipart bodies', () => {
+		expect(Object.keys(op.requestBody.content).sort()).toEqual(['application/json', 'application/xml', 'multipart/form-data', 'text/xml']);
+		expect(op.requestBody.content['application/xml']!.schema).toMatchObject({ type: 'string' });
 		expect(op.requestBody.content['application/json']!.schema).toMatchObject({ required: ['suites'] });
 		const form = op.requestBody.content['multipart/form-data']!.schema.properties!;
 		expect(form.report).toMatchObject({ type: 'string', format: 'binary' });
