@@ -33,6 +33,8 @@ describe('decideFailOn', () => {
 		const d = decideFailOn([test('adds'), test('pays'), test('ships'), test('brand new')], {
 			verdicts: [flaky, broken, healthy, verdict({})]
 		});
+		const streamed = decideFailOn([test('ships')], { verdicts: [verdict({ testId: '7f0c4c4e-8d5a-4d43-9a3b-0a6c1f4b2d15' })] });
+		expect(streamed.lines[0]).toBe('failing: [chromium] › cart.spec.ts › cart › ships — new: no verdict yet');
 		expect(d.pass).toBe(false);
 		expect(d.lines).toEqual([
 			'forgiven: [chromium] › cart.spec.ts › cart › adds — known flaky 7% (3–12%)',

@@ -82,7 +82,7 @@ function unforgiven(v: TestVerdict): string {
 		case 'broken':
 			return v.brokenSince ? `broken on the default branch since ${v.brokenSince.commitSha.slice(0, 8)}` : 'broken on the default branch';
 		case 'unknown':
-			return v.testId ? 'new: not judged yet' : 'new: never seen before';
+			return v.testId ? 'new: no verdict yet' : 'new: never seen before';
 		case 'suspect':
 			return 'new: failed recently, not yet known flaky';
 		default:
