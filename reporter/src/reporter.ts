@@ -46,9 +46,9 @@ function describe(err: unknown): string {
 
 /**
  * Playwright reporter that streams results, with the CI metadata of the job, to a Flackyness
- * server. It never changes the run's result unless asked to (`failOnUploadError`, `failOn: 'new'`, quarantine
- * `pass`): every hook catches everything, and a server that is down, slow or refusing costs one
- * line on the terminal and a spool file to send later.
+ * server. It never changes the run's result unless asked to (`failOnUploadError`, `failOn: 'new'`,
+ * quarantine `pass`): every hook catches everything, and a server that is down, slow or refusing
+ * costs one line on the terminal and a spool file to send later.
  */
 export default class FlackynessReporter implements Reporter {
 	private readonly options: ResolvedOptions;
@@ -191,7 +191,7 @@ export default class FlackynessReporter implements Reporter {
 		for (const test of tests) if (!this.done.has(test)) this.record(test);
 		const stats = countOutcomes(tests);
 		const complete: CompleteRunInput = { status: result.status, durationMs: Math.max(0, Math.round(result.duration)), stats };
-		// Asked while the run uploads: the verdicts are those of the history before this run.
+		// Asked while the run uploads, so that the answer adds no waiting of its own.
 		const failOn = this.askVerdicts(result, tests);
 		const quarantine = await this.judgeQuarantine(tests);
 		const upload = await this.upload(complete);
