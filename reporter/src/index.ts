@@ -5,4 +5,4 @@
 import FlackynessReporter from './reporter.js';
 
 export default FlackynessReporter;
-export type { FlackynessOptions, MergeMode, QuarantineMode } from './options.js';
+export type { FailOn, FlackynessOptions, MergeMode, QuarantineMode } from './options.js';

@@ -23,7 +23,8 @@ describe('resolveOptions', () => {
 			spoolDir: 'flackyness-spool',
 			quarantine: 'report',
 			mergeMode: 'skip',
-			maxQueueSize: 10_000
+			maxQueueSize: 10_000,
+			failOn: 'all'
 		});
 		expect(warnings).toEqual([]);
 	});
@@ -54,7 +55,8 @@ describe('resolveOptions', () => {
 				FLACKYNESS_SPOOL_DIR: '/tmp/spool',
 				FLACKYNESS_QUARANTINE: 'PASS',
 				FLACKYNESS_MERGE_MODE: 'upload',
-				FLACKYNESS_MAX_QUEUE_SIZE: '5'
+				FLACKYNESS_MAX_QUEUE_SIZE: '5',
+				FLACKYNESS_FAIL_ON: 'New'
 			}
 		);
 		expect(warnings).toEqual([]);
@@ -71,7 +73,8 @@ describe('resolveOptions', () => {
 			spoolDir: '/tmp/spool',
 			quarantine: 'pass',
 			mergeMode: 'upload',
-			maxQueueSize: 5
+			maxQueueSize: 5,
+			failOn: 'new'
 		});
 	});
 

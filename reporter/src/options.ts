@@ -6,6 +6,7 @@
 
 export type QuarantineMode = 'off' | 'report' | 'pass';
 export type MergeMode = 'skip' | 'upload';
+export type FailOn = 'all' | 'new';
 
 export interface FlackynessOptions {
 	/**
@@ -61,6 +62,14 @@ export interface FlackynessOptions {
 	 * directory. Env `FLACKYNESS_MAX_QUEUE_SIZE`. Default 10000.
 	 */
 	maxQueueSize?: number;
+	/**
+	 * Which failures fail the run: `all` (Playwright decides), or `new` (at the end of the run the
+	 * server is asked, within 5 s, for the verdicts of the failed tests; when every failure is known
+	 * flaky or quarantined the run passes, one line per forgiven failure says why; a new, broken or
+	 * unknown failure, an error outside the tests, or a server that can't answer leaves the run failed).
+	 * Env `FLACKYNESS_FAIL_ON`. Default `all`.
+	 */
+	failOn?: FailOn;
 }
 
 export type ResolvedOptions = Required<Omit<FlackynessOptions, 'url' | 'token' | 'outputFile'>> &
@@ -156,6 +165,7 @@ const specs: { [K in keyof ResolvedOptions]-?: OptionSpec<ResolvedOptions[K]> } 
 		expected: 'off, report or pass'
 	},
 	mergeMode: { env: 'FLACKYNESS_MERGE_MODE', default: 'skip', parse: oneOf('skip', 'upload'), expected: 'skip or upload' },
+	failOn: { env: 'FLACKYNESS_FAIL_ON', default: 'all', parse: oneOf('all', 'new'), expected: 'all or new' },
 	maxQueueSize: {
 		env: 'FLACKYNESS_MAX_QUEUE_SIZE',
 		default: 10_000,

@@ -225,3 +225,62 @@ export const errorBodySchema = z.object({
 	requestId: z.string().optional()
 });
 export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+/** Tests per `POST /api/v1/verdicts`: a run with more failures than this is not flaky noise. */
+export const MAX_VERDICT_TESTS = 5000;
+
+/** POST /api/v1/verdicts: the tests whose verdicts the reporter asks for at the end of a run. */
+export const verdictRequestSchema = z
+	.object({
+		/** With an admin token or a signed-in user: the project (id or slug). A project token reads its own. */
+		project: z.string().min(1).max(100).optional().describe('project id or slug; only with an admin token or a signed-in user'),
+		tests: z
+			.array(testResultInputSchema.pick({ file: true, titlePath: true, projectName: true }).strict())
+			.min(1)
+			.max(MAX_VERDICT_TESTS)
+			.describe('tests identified as the reporter sends them: file, title path, Playwright project name')
+	})
+	.strict();
+export type VerdictRequest = z.input<typeof verdictRequestSchema>;
+
+/** A verdict's state: the analysis' states, or `unknown` for a test the server has never seen or not analysed yet. */
+export const verdictStateSchema = z.enum(['healthy', 'flaky', 'broken', 'suspect', 'fixed', 'quarantined', 'unknown']);
+export type VerdictStateName = z.infer<typeof verdictStateSchema>;
+
+export const testVerdictSchema = z.object({
+	file: z.string().describe('as asked'),
+	titlePath: z.array(z.string()).describe('as asked'),
+	projectName: z.string().describe('as asked'),
+	testId: z.uuid().nullable().describe('the test on the server; null when it has never been seen'),
+	state: verdictStateSchema.describe(
+		'the current verdict of the analysis; quarantined while a quarantine is active; unknown when never seen or not yet analysed'
+	),
+	failureChance: z
+		.object({
+			estimate: z.number().min(0).max(1).describe('estimated probability that one attempt fails, from the decayed history'),
+			low: z.number().min(0).max(1).describe('lower bound of its credible interval'),
+			high: z.number().min(0).max(1).describe('upper bound of its credible interval')
+		})
+		.nullable()
+		.describe('for a flaky, suspect, fixed or quarantined test that has been analysed; null otherwise'),
+	brokenSince: z
+		.object({
+			commitSha: z.string().describe('first failing commit of the broken segment on the default branch'),
+			at: z.string().nullable().describe('when that commit first failed (ISO 8601)')
+		})
+		.nullable()
+		.describe('for a broken test: where the failures on the default branch began; null otherwise'),
+	quarantine: z
+		.object({
+			reason: z.string().describe('why it was quarantined'),
+			until: z.string().nullable().describe('when the quarantine expires (ISO 8601); null until released')
+		})
+		.nullable()
+		.describe('the active quarantine, if any')
+});
+export type TestVerdict = z.infer<typeof testVerdictSchema>;
+
+export const verdictResponseSchema = z.object({
+	verdicts: z.array(testVerdictSchema).describe('one per test asked, in the order asked')
+});
+export type VerdictResponse = z.infer<typeof verdictResponseSchema>;

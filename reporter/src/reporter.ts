@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
 import FlackynessApi, { type QuarantineList } from './api.js';
 import { detectCi } from './ci.js';
+import { decideFailOn, failOnSkip, fetchVerdicts, type FailOnDecision } from './fail-on.js';
 import HttpClient from './http-client.js';
 import { createDebug, displayUrl, printLine } from './log.js';
 import { resolveOptions, type FlackynessOptions, type ResolvedOptions } from './options.js';
@@ -22,6 +23,8 @@ interface PlaywrightAddedOptions {
 }
 
 const QUARANTINE_TIMEOUT_MS = 3000;
+/** `failOn: 'new'` asks at the very end of the run: a CI job should not wait long for a second opinion. */
+const VERDICT_TIMEOUT_MS = 5000;
 
 function packageVersion(): string {
 	try {
@@ -43,9 +46,9 @@ function describe(err: unknown): string {
 
 /**
  * Playwright reporter that streams results, with the CI metadata of the job, to a Flackyness
- * server. It never changes the run's result unless asked to (`failOnUploadError`, quarantine
- * `pass`): every hook catches everything, and a server that is down, slow or refusing costs one
- * line on the terminal and a spool file to send later.
+ * server. It never changes the run's result unless asked to (`failOnUploadError`, `failOn: 'new'`,
+ * quarantine `pass`): every hook catches everything, and a server that is down, slow or refusing
+ * costs one line on the terminal and a spool file to send later.
  */
 export default class FlackynessReporter implements Reporter {
 	private readonly options: ResolvedOptions;
@@ -143,7 +146,7 @@ export default class FlackynessReporter implements Reporter {
 			baseUrl: options.url,
 			token: options.token,
 			requestTimeoutMs: options.requestTimeoutMs,
-			userAgent: `flackyness-reporter/${packageVersion()} playwright/${config.version}`
+			userAgent: this.userAgent()
 		});
 		const api = new FlackynessApi(http);
 		this.stream = new RunStream({
@@ -188,6 +191,8 @@ export default class FlackynessReporter implements Reporter {
 		for (const test of tests) if (!this.done.has(test)) this.record(test);
 		const stats = countOutcomes(tests);
 		const complete: CompleteRunInput = { status: result.status, durationMs: Math.max(0, Math.round(result.duration)), stats };
+		// Asked while the run uploads, so that the answer adds no waiting of its own.
+		const failOn = this.askVerdicts(result, tests);
 		const quarantine = await this.judgeQuarantine(tests);
 		const upload = await this.upload(complete);
 		this.writeOutputFile(complete);
@@ -199,9 +204,32 @@ export default class FlackynessReporter implements Reporter {
 				...(quarantine ? { quarantine: { ...quarantine, mode: this.options.quarantine } } : {})
 			})
 		);
+		const decision = await failOn;
+		for (const line of decision?.lines ?? []) printLine(line);
 		if (upload.kind === 'failed' && upload.failsRun) return { status: 'failed' };
+		if (decision?.pass) return { status: 'passed' };
 		if (quarantine?.allQuarantined && this.options.quarantine === 'pass' && result.status === 'failed') return { status: 'passed' };
 		return undefined;
+	}
+
+	/** `failOn: 'new'`: never throws; undefined when there is nothing to decide or say. */
+	private async askVerdicts(result: FullResult, tests: TestCase[]): Promise<FailOnDecision | undefined> {
+		const { options } = this;
+		if (options.failOn !== 'new') return undefined;
+		const failed = tests.filter((t) => t.outcome() === 'unexpected').map((t) => this.identity(t));
+		const skip = failOnSkip(result.status, failed.length, this.otherErrors, Boolean(options.url && options.token));
+		if (skip !== undefined) return skip ? { pass: false, lines: [skip] } : undefined;
+		const http = new HttpClient({ baseUrl: options.url!, token: options.token!, requestTimeoutMs: VERDICT_TIMEOUT_MS, userAgent: this.userAgent() });
+		http.armDeadline(VERDICT_TIMEOUT_MS);
+		try {
+			return decideFailOn(failed, await fetchVerdicts(http, failed));
+		} finally {
+			await http.close();
+		}
+	}
+
+	private userAgent(): string {
+		return `flackyness-reporter/${packageVersion()} playwright/${this.config!.version}`;
 	}
 
 	private async judgeQuarantine(tests: TestCase[]): Promise<QuarantineVerdict | undefined> {

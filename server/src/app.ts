@@ -23,6 +23,7 @@ import authRoutes, { dashboardKey } from './routes/api/auth.js';
 import settings from './routes/api/settings.js';
 import integrations from './routes/api/integrations.js';
 import users from './routes/api/users.js';
+import verdicts from './routes/api/verdicts.js';
 
 declare module 'fastify' {
 	interface FastifyInstance {
@@ -112,6 +113,7 @@ async function app(instance: FastifyInstance, opts: AppOptions) {
 	await instance.register(users);
 	await instance.register(settings);
 	await instance.register(integrations);
+	await instance.register(verdicts);
 
 	// The dashboard, mounted by server.ts on every other path, reads its form posts from the raw
 	// request: Fastify must leave those bodies unread. Added last, so that it reaches only the root
