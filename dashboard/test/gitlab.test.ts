@@ -3,6 +3,8 @@
  * database, a fake GitLab on loopback, Debian's Chromium driven by Playwright.
  */
 import { mkdir } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from '@playwright/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,5 +96,47 @@ describe('the GitLab panel in a project’s settings', () => {
 		await expect.poll(() => panel.getByRole('status').first().textContent()).toContain('GitLab connection removed');
 		expect((await api('GET', '/projects/shop/integrations/gitlab')).status).toBe(404);
 		await context.close();
+	});
+
+	it('shows a failed read of the connection as an error, never as "not connected"', async () => {
+		expect((await api('PUT', '/projects/shop/integrations/gitlab', { url: gl.url, token: GITLAB_TOKEN })).status).toBe(200);
+		// A loopback stand-in for the API that fails only the GitLab connection's GET, as a broken database row once did.
+		const proxy: Server = createServer((req, res) => {
+			const chunks: Buffer[] = [];
+			req.on('data', (c: Buffer) => chunks.push(c));
+			req.on('end', () => {
+				if (req.method === 'GET' && req.url?.endsWith('/integrations/gitlab')) {
+					res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ statusCode: 500, message: 'Something went wrong on our side' }));
+					return;
+				}
+				const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length'].includes(k))) as Record<string, string>;
+				const body = chunks.length ? Buffer.concat(chunks) : undefined;
+				fetch(`${server.url}${req.url}`, { method: req.method, headers, body, redirect: 'manual' })
+					.then(async (r) => res.writeHead(r.status, Object.fromEntries([...r.headers].filter(([k]) => k !== 'content-encoding' && k !== 'content-length'))).end(Buffer.from(await r.arrayBuffer())))
+					.catch(() => res.writeHead(502).end());
+			});
+		});
+		await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+		const front = await startServer({
+			DATABASE_URL: db.url,
+			ADMIN_TOKEN,
+			DEMO: 'false',
+			API_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
+		});
+		try {
+			const context = await browser.newContext({ baseURL: front.url });
+			const page = await context.newPage();
+			await page.goto('/projects/shop/settings');
+			await page.getByLabel('E-mail').fill(ADMIN_EMAIL);
+			await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+			await page.getByRole('button', { name: 'Sign in' }).click();
+			await expect.poll(() => page.content(), { timeout: 15_000 }).toContain('could not answer the GitLab connection');
+			expect(await page.getByTestId('gitlab').getByRole('button', { name: 'Connect' }).count()).toBe(0);
+			await context.close();
+		} finally {
+			await front.stop();
+			await new Promise((resolve) => proxy.close(resolve));
+		}
+		expect((await api('DELETE', '/projects/shop/integrations/gitlab')).status).toBe(204);
 	});
 });

@@ -37,9 +37,14 @@ export function projectPathFromLink(link: string, gitlabUrl: string): string | n
 	const at = u.pathname.indexOf('/-/');
 	if (at <= 0) return null;
 	let path = u.pathname.slice(0, at);
-	const root = new URL(gitlabUrl).pathname.replace(/\/+$/, '');
+	const root = URL.canParse(gitlabUrl) ? new URL(gitlabUrl).pathname.replace(/\/+$/, '') : '';
 	if (root && path.startsWith(`${root}/`)) path = path.slice(root.length);
-	path = decodeURIComponent(path.replace(/^\/+/, ''));
+	try {
+		path = decodeURIComponent(path.replace(/^\/+/, ''));
+	} catch {
+		// A CI link with bad percent-encoding (%zz) names no project; the connection must still answer.
+		return null;
+	}
 	return path.includes('/') ? path : null;
 }
 
@@ -122,14 +127,18 @@ async function probe(prisma: PrismaClient, secrets: SecretBox, row: GitlabIntegr
 	}
 }
 
-/** "Test connection": asks GitLab for the project with the stored token and says what is wrong, in words; the answer is kept. */
+/**
+ * "Test connection": asks GitLab for the project with the stored token and says what is wrong, in
+ * words; the answer is kept. Null when the connection was removed or changed while GitLab was asked:
+ * the answer then belongs to no stored connection.
+ */
 export async function checkGitlabConnection(
 	prisma: PrismaClient,
 	secrets: SecretBox,
 	row: GitlabIntegrationRow,
 	opts: ProbeOptions = {}
-): Promise<CheckResult> {
+): Promise<CheckResult | null> {
 	const result = await probe(prisma, secrets, row, opts);
-	const saved = await recordGitlabCheck(prisma, row.projectId, { status: result.status, message: result.message });
-	return { ...result, checkedAt: saved.checkedAt! };
+	const checkedAt = await recordGitlabCheck(prisma, row, { status: result.status, message: result.message });
+	return checkedAt ? { ...result, checkedAt } : null;
 }

@@ -203,9 +203,13 @@ describe('GitLab connection per project (the built server on PostgreSQL, a fake 
 		} finally {
 			await client.end();
 		}
-		await new Promise((r) => setTimeout(r, 300)); // let pino flush
-		const logs = s.output().stdout + s.output().stderr;
-		expect(logs).toContain('gitlab.checked');
+		// pino writes asynchronously: wait for the line rather than for a fixed time.
+		const logged = () => s.output().stdout + s.output().stderr;
+		await expect.poll(logged, { timeout: 15_000, interval: 50 }).toContain('gitlab.checked');
+		await expect.poll(logged, { timeout: 15_000, interval: 50 }).toContain('gitlab.removed');
+		const logs = logged();
+		// The checks below look at the real output: the request log of every call made with a token is in it.
+		expect(logs).toContain('"url":"/api/v1/projects/web/integrations/gitlab/test"');
 		for (const token of TOKENS) {
 			expect(logs).not.toContain(token.slice(6));
 			for (const a of answers) expect(a).not.toContain(token.slice(6));

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { errorBodySchema } from 'flackyness-reporter/protocol';
 import { secretBox } from '../../bootstrap.js';
+import type { SecretBox } from '../../lib/secrets.js';
 import { gitlabCallCounter } from '../../integrations/gitlab-metrics.js';
 import { checkGitlabConnection, effectiveGitlabProject, tokenContext, type CheckStatus } from '../../integrations/gitlab.js';
 import { HttpError } from '../../lib/http-errors.js';
@@ -23,7 +24,8 @@ const gitlabUrl = z
 			return false;
 		}
 	}, 'must be the http:// or https:// address of GitLab, e.g. https://gitlab.example.com (no credentials, query or fragment)')
-	.transform((s) => s.replace(/\/+$/, '').replace(/\/api\/v4$/, ''))
+	// The parsed form is what is stored: the parser drops tabs and newlines and percent-encodes NUL.
+	.transform((s) => new URL(s).href.replace(/\/+$/, '').replace(/\/api\/v4$/, ''))
 	.describe('address of the GitLab instance, e.g. https://gitlab.example.com; an internal address works');
 
 const gitlabToken = z
@@ -39,7 +41,7 @@ const gitlabProject = z
 	.trim()
 	.max(255)
 	.regex(/^(\d+|[\w.-]+(\/[\w.-]+)+)$/, 'must be a GitLab project path such as group/app, or its numeric id')
-	.describe('GitLab project path (group/app) or numeric id; null or absent: taken from the CI_PROJECT_PATH of the latest GitLab CI run');
+	.describe('GitLab project path (group/app) or numeric id; null or absent: taken from the pipeline or job URL of the latest GitLab CI run');
 
 const putBody = z
 	.object({
@@ -99,7 +101,15 @@ const testSchema = z.object({
 /** A project's GitLab connection: admins only, the token write-only. */
 const integrations: FastifyPluginAsyncZod = async (app) => {
 	app.addHook('preValidation', app.requireAdminToken);
-	const secrets = await secretBox(app.config);
+	// Made on first use, not at start: a server that never stores a GitLab token writes no key file
+	// (DATA_DIR may be read-only when JWT_SECRET is set).
+	let box: Promise<SecretBox> | undefined;
+	const secrets = () =>
+		(box ??= secretBox(app.config).catch((err: unknown) => {
+			box = undefined;
+			app.log.error({ event: 'gitlab.secrets_key_unavailable', err }, 'no SECRETS_KEY, and DATA_DIR/secrets-key cannot be made');
+			throw new HttpError(503, `GitLab tokens cannot be stored or read: SECRETS_KEY is not set and ${app.config.DATA_DIR}/secrets-key cannot be written. Set SECRETS_KEY.`);
+		}));
 	const observe = gitlabCallCounter(app.metrics.registry);
 	const common = { config: { rateLimit: app.limits.admin } } as const;
 	const tags = ['integrations'];
@@ -158,6 +168,7 @@ const integrations: FastifyPluginAsyncZod = async (app) => {
 			const p = await projectOr404(request.params.id);
 			const body = request.body;
 			const existing = await findGitlabIntegration(app.db.prisma, p.id);
+			const sealed = body.token ? (await secrets()).seal(body.token, tokenContext(p.id)) : undefined;
 			if (!body.token && !existing) throw new HttpError(400, 'body.token: required to connect to GitLab the first time');
 			// The stored token was given for one address: it must never be sent to another.
 			if (!body.token && existing && existing.url !== body.url) throw new HttpError(400, 'body.token: required again when the URL changes');
@@ -167,13 +178,15 @@ const integrations: FastifyPluginAsyncZod = async (app) => {
 				p.id,
 				{
 					url: body.url,
-					tokenSealed: body.token ? secrets.seal(body.token, tokenContext(p.id)) : undefined,
+					tokenSealed: sealed,
 					gitlabProject: project,
 					mrNotes: body.mrNotes ?? existing?.mrNotes ?? true,
 					commitStatus: body.commitStatus ?? existing?.commitStatus ?? true
 				},
-				!!body.token || existing?.url !== body.url || existing?.gitlabProject !== project
+				!!body.token || existing?.url !== body.url || existing?.gitlabProject !== project,
+				existing?.url
 			);
+			if (!row) throw new HttpError(409, `The GitLab connection of "${request.params.id}" was removed or changed meanwhile; load it again`);
 			request.log.info({ event: 'gitlab.saved', projectId: p.id, tokenChanged: !!body.token }, 'GitLab connection saved');
 			return view(row);
 		}
@@ -207,7 +220,8 @@ const integrations: FastifyPluginAsyncZod = async (app) => {
 		},
 		async (request) => {
 			const row = await connectionOr404(request.params.id);
-			const result = await checkGitlabConnection(app.db.prisma, secrets, row, { observe });
+			const result = await checkGitlabConnection(app.db.prisma, await secrets(), row, { observe });
+			if (!result) throw new HttpError(409, `The GitLab connection of "${request.params.id}" was removed or changed during the test; test it again`);
 			request.log.info({ event: 'gitlab.checked', projectId: row.projectId, status: result.status }, 'GitLab connection tested');
 			return result;
 		}

@@ -14,7 +14,12 @@ export const load = (async (event) => {
 		get<SettingsView>(event, `/projects/${slug}/settings`),
 		call<GitlabView>(event, 'GET', `/projects/${slug}/integrations/gitlab`)
 	]);
-	// 404: the project has no GitLab connection yet.
+	// Only a 404 means "not connected yet"; showing any other failure as that would invite connecting again.
+	if (!gitlab.ok && gitlab.status !== 404) {
+		console.error(`flackyness dashboard: GET the GitLab connection of ${project.slug} answered ${gitlab.status}: ${gitlab.message}`);
+		if (gitlab.status < 500) error(gitlab.status, gitlab.message);
+		error(502, 'The Flackyness API could not answer the GitLab connection. Try again in a moment.');
+	}
 	return { tokens: tokens.tokens, settings, fields: FIELDS, gitlab: gitlab.ok ? gitlab.data : null };
 }) satisfies PageServerLoad;
 
