@@ -43,6 +43,11 @@ export function clipText(s: string, max: number): string {
 	return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
 }
 
+/** Text as it is stored (no lone surrogate, no NUL), cut to `max` UTF-16 units: what is kept of text too long to refuse over. */
+export function clipStorable(s: string, max: number): string {
+	return clipText(storableText(s), max);
+}
+
 /** A string that is stored: made storable before its length is checked. */
 export const storedString = () => z.string().overwrite(storableText);
 const text = (max: number) => storedString().max(max);

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestCase, TestResult, TestError as PlaywrightError, Location } from '@playwright/test/reporter';
-import { clipText, storableText, testResultInputSchema, type TestError, type TestResultInput, type TestStatus } from './protocol.js';
+import { clipStorable, testResultInputSchema, type TestError, type TestResultInput, type TestStatus } from './protocol.js';
 
 export type ResultLike = Pick<TestResult, 'status' | 'retry' | 'duration' | 'startTime' | 'errors'> & {
 	/** Annotations added while the attempt ran (Playwright 1.52+). */
@@ -95,11 +95,6 @@ export function stripAnsi(s: string): string {
 	return s.replace(ANSI, '');
 }
 
-/** Text as the server stores it (no lone surrogate, no NUL), cut to `max` UTF-16 units. */
-function clip(s: string, max: number): string {
-	return clipText(storableText(s), max);
-}
-
 /** Error text as stored: no colours, no NUL (dropped, as the server's JSON report parser does). */
 function cleanText(s: string): string {
 	return stripAnsi(s).replaceAll('\u0000', '');
@@ -159,9 +154,9 @@ export function formatError(error: PlaywrightError): { message: string; location
 
 export function serializeError(rootDir: string, error: PlaywrightError): TestError {
 	const formatted = formatError(error);
-	const out: TestError = { message: clip(cleanText(formatted.message), MAX_TEXT) };
-	if (error.stack) out.stack = clip(cleanText(error.stack), MAX_TEXT);
-	if (formatted.location?.file) out.location = clip(formatLocation(rootDir, formatted.location), 1024);
+	const out: TestError = { message: clipStorable(cleanText(formatted.message), MAX_TEXT) };
+	if (error.stack) out.stack = clipStorable(cleanText(error.stack), MAX_TEXT);
+	if (formatted.location?.file) out.location = clipStorable(formatLocation(rootDir, formatted.location), 1024);
 	return out;
 }
 
@@ -188,8 +183,8 @@ function collectAnnotations(test: Pick<TestLike, 'annotations' | 'results'>): Te
 	const seen = new Set<string>();
 	const out: { type: string; description?: string }[] = [];
 	for (const a of [...test.annotations, ...test.results.flatMap((r) => r.annotations ?? [])]) {
-		const type = clip(String(a.type).replaceAll('\u0000', ''), 255);
-		const description = a.description == null ? undefined : clip(String(a.description).replaceAll('\u0000', ''), 4096);
+		const type = clipStorable(String(a.type).replaceAll('\u0000', ''), 255);
+		const description = a.description == null ? undefined : clipStorable(String(a.description).replaceAll('\u0000', ''), 4096);
 		const key = JSON.stringify([type, description ?? null]);
 		if (seen.has(key)) continue;
 		seen.add(key);
@@ -208,12 +203,12 @@ export function serializeTest(test: TestLike, rootDir: string, runStartedAt: Dat
 	const results = test.results;
 	const last = results[results.length - 1];
 	const durationMs = Math.round(results.reduce((sum, r) => sum + Math.max(0, r.duration), 0));
-	const titles = titlePathOf(test).map((t) => clip(t, 2048));
-	const tags = test.tags.map((t) => clip(t.replace(/^@/, ''), 255)).filter((t) => t !== '');
+	const titles = titlePathOf(test).map((t) => clipStorable(t, 2048));
+	const tags = test.tags.map((t) => clipStorable(t.replace(/^@/, ''), 255)).filter((t) => t !== '');
 	const serialized: TestResultInput = {
-		file: clip(relativeFile(rootDir, test.location.file), 1024),
+		file: clipStorable(relativeFile(rootDir, test.location.file), 1024),
 		titlePath: titles.length > 64 ? titles.slice(-64) : titles,
-		projectName: clip(projectNameOf(test), 255),
+		projectName: clipStorable(projectNameOf(test), 255),
 		tags: [...new Set(tags)].slice(0, 100),
 		outcome: test.outcome(),
 		expectedStatus: test.expectedStatus,

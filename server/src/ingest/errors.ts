@@ -4,7 +4,10 @@
  * one job point at infrastructure).
  */
 import { createHash } from 'node:crypto';
-import { clipText, storableText, testErrorSchema, type TestError } from 'flackyness-reporter/protocol';
+import { clipStorable, testErrorSchema, type TestError } from 'flackyness-reporter/protocol';
+
+/** The protocol's `clipStorable`, under the name this module's callers know. */
+export { clipStorable as truncate };
 
 // chalk/ansi-regex 6.1 (no ANSI-stripping package is installed): CSI sequences plus OSC sequences
 // such as hyperlinks, terminated by BEL, ESC \ or 0x9C.
@@ -45,9 +48,9 @@ export function toTestError(error: PlaywrightError, options: ToTestErrorOptions 
 	const stack = error.stack ? cleanText(error.stack) : undefined;
 	// `value` is what Playwright records when something other than an Error was thrown.
 	const message = cleanText(error.message || error.value || stack?.split('\n', 1)[0] || '');
-	const result: TestError = { message: truncate(message, MAX_MESSAGE) };
-	if (stack) result.stack = truncate(stack, MAX_STACK);
-	if (error.location) result.location = truncate(formatLocation(error.location, options.rootDir), MAX_LOCATION);
+	const result: TestError = { message: clipStorable(message, MAX_MESSAGE) };
+	if (stack) result.stack = clipStorable(stack, MAX_STACK);
+	if (error.location) result.location = clipStorable(formatLocation(error.location, options.rootDir), MAX_LOCATION);
 	return result;
 }
 
@@ -66,11 +69,6 @@ function relativeToRoot(file: string, rootDir?: string | null): string {
 function cleanText(text: string): string {
 	// PostgreSQL text cannot hold NUL; the other control characters are harmless.
 	return stripAnsi(text).replaceAll('\u0000', '');
-}
-
-/** Text as PostgreSQL stores it (no lone surrogate, no NUL), cut to `max` UTF-16 units. */
-export function truncate(text: string, max: number): string {
-	return clipText(storableText(text), max);
 }
 
 const MAX_NORMALISED_LINES = 6;

@@ -322,6 +322,68 @@ describe('hostile or broken XML is refused with a message naming what is wrong',
 	});
 });
 
+describe('hostile content inside test cases costs bounded time and memory', () => {
+	/** A Playwright-dialect report (so error locations and messages are read from the text) of these testcases. */
+	const playwrightReport = (cases: string) =>
+		xml(
+			`<testsuites id="" name="" tests="1" failures="1" skipped="0" errors="0" time="1">` +
+				`<testsuite name="a.spec.ts" timestamp="2024-05-01T10:00:00.000Z" hostname="chromium" tests="1" failures="1" skipped="0" time="1" errors="0">` +
+				`${cases}</testsuite></testsuites>`
+		);
+	const escape = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;');
+
+	it('64 KB failure lines that made the location and message patterns backtrack for seconds each', () => {
+		// Each took the old patterns 1 to 20 s (a line of "(" or "(:1:1" after "at", blank lines
+		// before no frame, a first line of "─" that does not end in it); dozens of them in one
+		// upload would have held the event loop for minutes.
+		const hostile = [
+			`    at ${'('.repeat(65_000)}`,
+			`    at ${'(:1:1'.repeat(13_000)}x`,
+			`    at ${'(:1:1 '.repeat(10_800)}`,
+			`${' \n'.repeat(32_000)}x`,
+			`${'\u2500'.repeat(65_000)}x`
+		];
+		const cases = Array.from({ length: 40 }, (_, i) => {
+			const text = `${hostile[i % hostile.length]!}\n    at /ci/project/tests/a.spec.ts:3:7`;
+			return `<testcase name="t${i}" classname="a.spec.ts" time="1"><failure message="m" type="FAILURE">${escape(text)}</failure></testcase>`;
+		});
+		const started = performance.now();
+		const parsed = parseJunitReport(playwrightReport(cases.join('')));
+		const elapsed = performance.now() - started;
+		expect(parsed.results).toHaveLength(40);
+		// The frame below the hostile line is still found, though the text is cut at 64 KB for some.
+		for (const result of parsed.results) expect(result.outcome).toBe('unexpected');
+		expect(parsed.results.filter((r) => r.error?.location === 'a.spec.ts:3:7').length).toBeGreaterThan(0);
+		// Generous for a loaded machine; the old patterns needed more than a second for any one case.
+		expect(elapsed).toBeLessThan(2_000);
+	});
+
+	it('a testcase with 100,000 failure and property elements keeps counts and only what the protocol holds', () => {
+		const properties = Array.from({ length: 100_000 }, (_, i) => `<property name="note" value="${i}"/>`).join('');
+		const reruns = '<rerunFailure message="again" time="0.001"/>'.repeat(100_000);
+		const failures = '<failure message="again"/>'.repeat(100_000);
+		const body =
+			`<testsuite name="s"><testcase classname="c" name="t" time="1"><properties>${properties}</properties>` +
+			`<failure message="first failure">first stack</failure>${failures}${reruns}` +
+			`<rerunFailure message="Test timeout of 5000ms exceeded." time="0.001"/></testcase></testsuite>`;
+		const started = performance.now();
+		const [result] = parseJunitReport(xml(body)).results;
+		const elapsed = performance.now() - started;
+		expect(result).toMatchObject({
+			outcome: 'unexpected',
+			status: 'timedOut',
+			attempts: 100,
+			failedAttempts: 100,
+			// Every retry counts towards the duration, even past the attempt cap.
+			durationMs: 1_000 + 100_001,
+			error: { message: 'first failure', stack: 'first stack' }
+		});
+		expect(result!.annotations).toHaveLength(100);
+		expect(result!.annotations.at(-1)).toEqual({ type: 'note', description: '99' });
+		expect(elapsed).toBeLessThan(5_000);
+	});
+});
+
 describe('choosing the parser', () => {
 	it('XML content types, with or without parameters', () => {
 		expect(isXmlContentType('application/xml')).toBe(true);

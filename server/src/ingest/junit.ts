@@ -25,7 +25,15 @@
 import { SaxesParser, type SaxesAttributeNS, type SaxesTagPlain } from 'saxes';
 import { testResultInputSchema, type Outcome, type TestError, type TestResultData, type TestStatus } from 'flackyness-reporter/protocol';
 import { stripAnsi, truncate } from './errors.js';
-import { MAX_TESTS } from './playwright-json.js';
+import {
+	MAX_ATTEMPTS,
+	MAX_DURATION_MS,
+	MAX_TESTS,
+	addAnnotation,
+	newAnnotations,
+	titleTags,
+	type Annotations
+} from './playwright-json.js';
 import type { ParsedReport } from './types.js';
 
 // saxes (the streaming parser jsdom uses) rather than a tree builder such as fast-xml-parser:
@@ -43,14 +51,9 @@ export const MAX_XML_DEPTH = 32;
 /** Longer than any title or message we keep; a bigger attribute is an attack or a broken writer. */
 export const MAX_ATTRIBUTE = 65_536;
 
-const MAX_ATTEMPTS = testResultInputSchema.shape.attempts.maxValue ?? 100;
-const MAX_DURATION_MS = testResultInputSchema.shape.durationMs.maxValue ?? 2_147_483_647;
 const MAX_TEXT = 65_536;
-const MAX_TAG = testResultInputSchema.shape.tags.unwrap().element.maxLength ?? 255;
-const MAX_ANNOTATIONS = 100;
-const annotationShape = testResultInputSchema.shape.annotations.unwrap().element.shape;
-const MAX_ANNOTATION_TYPE = annotationShape.type.maxLength ?? 255;
-const MAX_ANNOTATION_DESCRIPTION = annotationShape.description.unwrap().maxLength ?? 4096;
+/** Stack frames are short; a longer line is not read as one (nor made to cost matching time). */
+const MAX_FRAME_LINE = 1024;
 /** Playwright joins a test's title path with this in `testcase@name`. */
 const TITLE_SEPARATOR = ' \u203A ';
 
@@ -80,8 +83,17 @@ interface RawCase {
 	suite: Suite;
 	durationMs: number;
 	skipped: boolean;
-	failures: FailureElement[];
-	properties: { name: string; value: string }[];
+	// A test case may hold any number of failure elements: they are counted, and only the ones
+	// judge() and firstError() read are kept.
+	failedCount: number;
+	retriedCount: number;
+	retriedMs: number;
+	/** The first `<failure>`/`<error>`, the first element of each retry kind, and the last retry. */
+	firstFailed: FailureElement | undefined;
+	firstFlaky: FailureElement | undefined;
+	firstRerun: FailureElement | undefined;
+	lastRetried: FailureElement | undefined;
+	annotations: Annotations;
 }
 
 interface State {
@@ -92,8 +104,10 @@ interface State {
 	allSuites: Suite[];
 	cases: RawCase[];
 	current: RawCase | undefined;
-	/** The failure-like element whose text is being read (its `<stackTrace>` child included). */
+	/** The failure-like element being read (its `<stackTrace>` child included). */
 	failure: FailureElement | undefined;
+	/** Whether that element's text is kept: only the first of its kind can become the error. */
+	failureText: boolean;
 }
 
 export interface JunitParseOptions {
@@ -151,7 +165,16 @@ function decode(bytes: Uint8Array): string {
 }
 
 function readXml(text: string): State {
-	const state: State = { open: [], root: undefined, suites: [], allSuites: [], cases: [], current: undefined, failure: undefined };
+	const state: State = {
+		open: [],
+		root: undefined,
+		suites: [],
+		allSuites: [],
+		cases: [],
+		current: undefined,
+		failure: undefined,
+		failureText: false
+	};
 	const parser = new SaxesParser({ xmlns: false, position: true });
 	parser.on('doctype', () => {
 		throw new JunitFormatError('DOCTYPE declarations are not accepted (entities and external references are refused)');
@@ -226,8 +249,14 @@ function openCase(attrs: Record<string, string>, state: State): void {
 		suite,
 		durationMs: attrs.time === undefined ? 0 : seconds(attrs.time, `testcase "${attrs.name}"`),
 		skipped: false,
-		failures: [],
-		properties: []
+		failedCount: 0,
+		retriedCount: 0,
+		retriedMs: 0,
+		firstFailed: undefined,
+		firstFlaky: undefined,
+		firstRerun: undefined,
+		lastRetried: undefined,
+		annotations: newAnnotations()
 	};
 	state.cases.push(state.current);
 }
@@ -245,18 +274,38 @@ function isFailureElement(name: string): boolean {
 
 function openCaseChild(name: string, attrs: Record<string, string>, test: RawCase, state: State): void {
 	if (name === 'skipped') test.skipped = true;
-	else if (name === 'property' && attrs.name !== undefined) test.properties.push({ name: attrs.name, value: attrs.value ?? '' });
+	// Playwright writes one property per annotation, with "" for no description.
+	else if (name === 'property' && attrs.name !== undefined) addAnnotation(test.annotations, attrs.name, attrs.value || undefined);
 	else if (isFailureElement(name) && !state.failure) {
 		const where = `<${name}> of testcase "${test.name}"`;
-		state.failure = {
+		const failure: FailureElement = {
 			kind: RETRY_ELEMENTS[name] ?? 'failure',
 			message: attrs.message ?? '',
 			type: attrs.type ?? '',
 			text: '',
 			durationMs: attrs.time === undefined ? 0 : seconds(attrs.time, where)
 		};
-		test.failures.push(state.failure);
+		state.failure = failure;
+		state.failureText = countFailure(test, failure);
 	}
+}
+
+/** Counts the element and keeps it where it is read later; true when it is the first of its kind. */
+function countFailure(test: RawCase, failure: FailureElement): boolean {
+	if (failure.kind === 'failure') {
+		test.failedCount++;
+		test.firstFailed ??= failure;
+		return test.firstFailed === failure;
+	}
+	test.retriedCount++;
+	test.retriedMs = Math.min(test.retriedMs + failure.durationMs, MAX_DURATION_MS);
+	test.lastRetried = failure;
+	if (failure.kind === 'flaky') {
+		test.firstFlaky ??= failure;
+		return test.firstFlaky === failure;
+	}
+	test.firstRerun ??= failure;
+	return test.firstRerun === failure;
 }
 
 function appendText(text: string, state: State): void {
@@ -264,7 +313,7 @@ function appendText(text: string, state: State): void {
 	// Only failure text (Surefire nests it in <stackTrace>) is kept, and only as much as a stored
 	// stack holds: system-out is not read.
 	const element = state.open.at(-1) ?? '';
-	if (!failure || !(element === 'stackTrace' || isFailureElement(element)) || failure.text.length > MAX_TEXT) return;
+	if (!failure || !state.failureText || !(element === 'stackTrace' || isFailureElement(element)) || failure.text.length > MAX_TEXT) return;
 	failure.text += text.slice(0, MAX_TEXT + 1 - failure.text.length);
 }
 
@@ -309,12 +358,12 @@ function isPlaywrightDialect(state: State): boolean {
 
 function toResult(raw: RawCase, playwright: boolean, fallbackStart: string): TestResultData {
 	const identity = playwright ? playwrightIdentity(raw) : genericIdentity(raw);
-	const annotations = toAnnotations(raw.properties);
+	const annotations = raw.annotations.list;
 	const types = new Set(annotations.map((a) => a.type));
 	const judged = judge(raw, types);
 	const result: TestResultData = {
 		...identity,
-		tags: titleTags(identity.titlePath),
+		tags: [...new Set(titleTags(identity.titlePath))],
 		...judged,
 		durationMs: totalDuration(raw),
 		startedAt: raw.suite.timestamp ?? fallbackStart,
@@ -332,8 +381,7 @@ function toResult(raw: RawCase, playwright: boolean, fallbackStart: string): Tes
 
 /** The test case's own time plus that of the retries written inside it (Playwright, Surefire). */
 function totalDuration(raw: RawCase): number {
-	const retries = raw.failures.filter((f) => f.kind !== 'failure').reduce((sum, f) => sum + f.durationMs, 0);
-	return Math.min(raw.durationMs + retries, MAX_DURATION_MS);
+	return Math.min(raw.durationMs + raw.retriedMs, MAX_DURATION_MS);
 }
 
 type Identity = Pick<TestResultData, 'file' | 'titlePath' | 'projectName'>;
@@ -358,22 +406,19 @@ function genericIdentity(raw: RawCase): Identity {
 type Judged = Pick<TestResultData, 'outcome' | 'expectedStatus' | 'status' | 'attempts' | 'failedAttempts'>;
 
 function judge(raw: RawCase, annotationTypes: Set<string>): Judged {
+	const skipped = raw.skipped && raw.failedCount + raw.retriedCount === 0;
 	const expectedStatus: TestStatus =
-		annotationTypes.has('skip') || annotationTypes.has('fixme') || (raw.skipped && raw.failures.length === 0)
+		annotationTypes.has('skip') || annotationTypes.has('fixme') || skipped
 			? 'skipped'
 			: annotationTypes.has('fail')
 				? 'failed'
 				: 'passed';
-	const failed = raw.failures.filter((f) => f.kind === 'failure');
-	const retried = raw.failures.filter((f) => f.kind !== 'failure');
-	if (raw.skipped && raw.failures.length === 0) {
-		return { outcome: 'skipped', expectedStatus, status: 'skipped', attempts: 1, failedAttempts: 0 };
-	}
-	const attempts = Math.min(1 + retried.length, MAX_ATTEMPTS);
-	const failedAttempts = Math.min(failed.length + retried.length, MAX_ATTEMPTS);
-	const outcome: Outcome = failed.length > 0 ? 'unexpected' : retried.length > 0 ? 'flaky' : 'expected';
+	if (skipped) return { outcome: 'skipped', expectedStatus, status: 'skipped', attempts: 1, failedAttempts: 0 };
+	const attempts = Math.min(1 + raw.retriedCount, MAX_ATTEMPTS);
+	const failedAttempts = Math.min(raw.failedCount + raw.retriedCount, MAX_ATTEMPTS);
+	const outcome: Outcome = raw.failedCount > 0 ? 'unexpected' : raw.retriedCount > 0 ? 'flaky' : 'expected';
 	const passing: TestStatus = expectedStatus === 'failed' ? 'failed' : 'passed';
-	const last = outcome === 'unexpected' ? (retried.at(-1) ?? failed[0]) : undefined;
+	const last = outcome === 'unexpected' ? (raw.lastRetried ?? raw.firstFailed) : undefined;
 	const status: TestStatus = last === undefined ? passing : failedStatus(last, expectedStatus);
 	return { outcome, expectedStatus, status, attempts, failedAttempts };
 }
@@ -387,8 +432,7 @@ function failedStatus(failure: FailureElement, expectedStatus: TestStatus): Test
 function firstError(raw: RawCase, expectedStatus: TestStatus, playwright: boolean): TestError | undefined {
 	// Attempt order: flaky attempts came before the pass; Playwright writes the first attempt of a
 	// failing test as <failure>/<error> after its reruns, Surefire before them.
-	const rank = { flaky: 0, failure: 1, rerun: 2 } as const;
-	const failure = [...raw.failures].sort((a, b) => rank[a.kind] - rank[b.kind])[0];
+	const failure = raw.firstFlaky ?? raw.firstFailed ?? raw.firstRerun;
 	if (!failure) return undefined;
 	const text = stripAnsi(failure.text).replaceAll('\u0000', '').trim();
 	if (playwright && expectedStatus === 'failed' && failure.type === 'FAILURE') return { message: 'Expected to fail, but passed.' };
@@ -407,9 +451,13 @@ function firstError(raw: RawCase, expectedStatus: TestStatus, playwright: boolea
  */
 function errorLocation(text: string, file: string): string | undefined {
 	const suffix = `/${normaliseFile(file)}:`;
-	for (const match of text.matchAll(/^\s+at (?:.*\()?(.+?):(\d+):(\d+)\)?$/gm)) {
-		const path = `/${normaliseFile(match[1] ?? '')}:`;
-		if (path.endsWith(suffix)) return truncate(`${normaliseFile(file)}:${match[2]}:${match[3]}`, 1024);
+	// Line by line, without parentheses inside the groups: on a long line of "(" a pattern free to
+	// match them backtracks quadratically (seconds for 64 KB), as `\s` spanning blank lines does.
+	for (const line of text.split(/\r\n|\r|\n/)) {
+		if (line.length > MAX_FRAME_LINE) continue;
+		const match = /^\s+at (?:[^()]*\()?([^()]+?):(\d+):(\d+)\)?$/.exec(line);
+		const path = `/${normaliseFile(match?.[1] ?? '')}:`;
+		if (match && path.endsWith(suffix)) return truncate(`${normaliseFile(file)}:${match[2]}:${match[3]}`, 1024);
 	}
 	return undefined;
 }
@@ -421,7 +469,8 @@ function errorLocation(text: string, file: string): string | undefined {
  */
 function playwrightMessage(text: string): string {
 	const lines = text.split('\n');
-	const formatted = /\u2500{3,}\s*$/.test(lines[0] ?? '');
+	// Not /\u2500{3,}\s*$/: on a long line of "─" that does not end in it, that takes seconds.
+	const formatted = (lines[0] ?? '').trimEnd().endsWith('\u2500\u2500\u2500');
 	if (formatted) lines.shift();
 	const end = formatted ? /^\s*(?:Retry #\d+ \u2500|Error Context: )/ : /^\s+at /;
 	const message: string[] = [];
@@ -430,28 +479,6 @@ function playwrightMessage(text: string): string {
 		message.push(formatted ? line.replace(/^ {1,4}/, '') : line);
 	}
 	return message.join('\n').trim();
-}
-
-/** Testcase `<property>`s: Playwright writes one per annotation, with "" for no description. */
-function toAnnotations(properties: RawCase['properties']): TestResultData['annotations'] {
-	const seen = new Set<string>();
-	const out: TestResultData['annotations'] = [];
-	for (const { name, value } of properties) {
-		const type = truncate(name, MAX_ANNOTATION_TYPE);
-		const description = value === '' ? undefined : truncate(value, MAX_ANNOTATION_DESCRIPTION);
-		const key = JSON.stringify([type, description ?? null]);
-		if (seen.has(key)) continue;
-		seen.add(key);
-		out.push(description === undefined ? { type } : { type, description });
-		if (out.length === MAX_ANNOTATIONS) break;
-	}
-	return out;
-}
-
-/** Playwright's rule for tags in titles: every word starting with '@'. */
-function titleTags(titles: string[]): string[] {
-	const words = titles.join(' ').match(/@\S+/g) ?? [];
-	return [...new Set(words.map((word) => word.slice(1)).filter((tag) => tag !== '' && tag.length <= MAX_TAG))];
 }
 
 /** One result per identity, as in the JSON parser: more attempts win, then the later element. */

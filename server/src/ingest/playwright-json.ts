@@ -50,8 +50,8 @@ export interface ParseOptions {
 export const MAX_SUITE_DEPTH = 50;
 export const MAX_TESTS = 200_000;
 
-const MAX_ATTEMPTS = testResultInputSchema.shape.attempts.maxValue ?? 100;
-const MAX_DURATION_MS = testResultInputSchema.shape.durationMs.maxValue ?? 2_147_483_647;
+export const MAX_ATTEMPTS = testResultInputSchema.shape.attempts.maxValue ?? 100;
+export const MAX_DURATION_MS = testResultInputSchema.shape.durationMs.maxValue ?? 2_147_483_647;
 const MAX_TITLE = testResultInputSchema.shape.titlePath.element.maxLength ?? 2048;
 const MAX_FILE = testResultInputSchema.shape.file.maxLength ?? 1024;
 const MAX_PROJECT = testResultInputSchema.shape.projectName.unwrap().maxLength ?? 255;
@@ -354,7 +354,7 @@ function fieldTags(tags: string[] | null | undefined, path: ReportPath): string[
  * Tags written in titles, by Playwright's own rule (every word starting with '@' in the joined
  * titles). Until 1.41 reports took them from the test's own title only, or not at all.
  */
-function titleTags(titles: string[]): string[] {
+export function titleTags(titles: string[]): string[] {
 	const words = titles.join(' ').match(/@\S+/g) ?? [];
 	// An over-long word is prose that happens to contain '@', not a tag worth rejecting for.
 	return words.map((word) => storableText(word.slice(1))).filter((tag) => tag !== '' && tag.length <= MAX_TAG);
@@ -362,22 +362,38 @@ function titleTags(titles: string[]): string[] {
 
 /** Test annotations plus the ones added while running (`results[].annotations`, 1.52+). */
 function collectAnnotations(test: RawTest): TestResultData['annotations'] {
-	const seen = new Set<string>();
-	const out: TestResultData['annotations'] = [];
+	const annotations = newAnnotations();
 	for (const annotation of [...(test.annotations ?? []), ...test.results.flatMap((r) => r.annotations ?? [])]) {
-		// Annotations describe a test without naming it: cut and cleaned rather than refused.
-		const type = truncate(withoutNul(annotation.type), MAX_ANNOTATION_TYPE);
-		const description =
-			annotation.description == null
-				? undefined
-				: truncate(withoutNul(annotation.description), MAX_ANNOTATION_DESCRIPTION);
-		const key = JSON.stringify([type, description ?? null]);
-		if (seen.has(key)) continue;
-		seen.add(key);
-		out.push(description === undefined ? { type } : { type, description });
-		if (out.length === MAX_ANNOTATIONS) break;
+		if (!addAnnotation(annotations, annotation.type, annotation.description)) break;
 	}
-	return out;
+	return annotations.list;
+}
+
+/** A test's annotations as they are being read: `list` is what is kept. */
+export interface Annotations {
+	list: TestResultData['annotations'];
+	seen: Set<string>;
+}
+
+export function newAnnotations(): Annotations {
+	return { list: [], seen: new Set() };
+}
+
+/**
+ * Keeps an annotation unless it is a repeat, cleaned and cut to the protocol's limits (annotations
+ * describe a test without naming it: cut rather than refused). False once the list is full, so
+ * that a reader can stop looking at more.
+ */
+export function addAnnotation(annotations: Annotations, type: string, description: string | null | undefined): boolean {
+	if (annotations.list.length >= MAX_ANNOTATIONS) return false;
+	const kept = truncate(withoutNul(type), MAX_ANNOTATION_TYPE);
+	const text = description == null ? undefined : truncate(withoutNul(description), MAX_ANNOTATION_DESCRIPTION);
+	const key = JSON.stringify([kept, text ?? null]);
+	if (!annotations.seen.has(key)) {
+		annotations.seen.add(key);
+		annotations.list.push(text === undefined ? { type: kept } : { type: kept, description: text });
+	}
+	return annotations.list.length < MAX_ANNOTATIONS;
 }
 
 /**
