@@ -18,7 +18,8 @@
  *   status; `skip`/`fixme` annotations likewise. A failed attempt's status is `timedOut` when its
  *   message is Playwright's timeout message, else `failed`; `interrupted` cannot be told apart.
  * - Errors: the element's text (Playwright's formatted failure, or the stack trace) is kept as the
- *   stack, its first message line as the message; no location. Run-level errors are not written.
+ *   stack, its first message line as the message, the location from the first stack frame in the
+ *   test's file (lines over 1 KB are not read). Run-level errors are not written.
  * Other runners: file is `testcase@file`, else `testsuite@file`, else the classname; the title path
  * is the test name, after the classname when that differs from the file; the project name is empty.
  */
