@@ -66,7 +66,7 @@ describe('JUnit written by the Playwright runner (1.65) against its JSON report 
 		run = await runJunitSuite(outDir);
 		json = parsePlaywrightReport(run.report);
 		// One real run; generous because CI machines share their CPUs.
-	}, 180_000);
+	}, 360_000);
 
 	afterAll(async () => {
 		if (outDir) await rm(outDir, { recursive: true, force: true });

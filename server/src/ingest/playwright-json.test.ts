@@ -290,7 +290,7 @@ describe('reports written by the Playwright runner (1.65)', () => {
 			})()
 		]);
 		// Six real runs; generous because CI machines share their CPUs.
-	}, 240_000);
+	}, 600_000);
 
 	afterAll(async () => {
 		if (outDir) await rm(outDir, { recursive: true, force: true });
