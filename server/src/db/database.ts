@@ -113,3 +113,24 @@ export async function liftTimeouts(client: pg.PoolClient): Promise<void> {
 	params.query_timeout = false;
 	await client.query('SET statement_timeout = 0; SET lock_timeout = 0');
 }
+
+/**
+ * Runs `fn` in a transaction on a connection without statement and lock timeouts, for maintenance
+ * that grows with the data (deleting a big project, moving or dropping months of results) and must
+ * finish rather than be cancelled over and over. The connection is closed afterwards (release(true)).
+ */
+export async function withoutTimeouts<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+	const client = await pool.connect();
+	try {
+		await liftTimeouts(client);
+		await client.query('BEGIN');
+		const result = await fn(client);
+		await client.query('COMMIT');
+		return result;
+	} catch (err) {
+		await client.query('ROLLBACK').catch(() => undefined);
+		throw err;
+	} finally {
+		client.release(true);
+	}
+}

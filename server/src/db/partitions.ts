@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withoutTimeouts } from './database.js';
 
 /**
  * Monthly partitions of test_results. Partitions are created ahead of time; rows whose time falls
@@ -25,20 +26,12 @@ export function monthOf(date: Date, offset = 0): MonthRange {
 	return { name, from, to };
 }
 
+/** Unbounded (withoutTimeouts): moving rows, DETACH's exclusive lock and retention's DELETE grow with the data. */
 async function withLock<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-	const client = await pool.connect();
-	try {
-		await client.query('BEGIN');
+	return withoutTimeouts(pool, async (client) => {
 		await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
-		const result = await fn(client);
-		await client.query('COMMIT');
-		return result;
-	} catch (err) {
-		await client.query('ROLLBACK').catch(() => undefined);
-		throw err;
-	} finally {
-		client.release();
-	}
+		return fn(client);
+	});
 }
 
 export interface PartitionInfo {

@@ -108,7 +108,9 @@ export function prefixStatementName(msg: Buffer, prefix: Buffer): { msg: Buffer;
 type Incoming = { startup: true; code: number; bytes: Buffer } | { startup: false; type: number; bytes: Buffer };
 
 class ClientConnection {
-	private buffer: Buffer = Buffer.alloc(0);
+	/** Received bytes not yet split into messages, joined only once a whole message is there. */
+	private chunks: Buffer[] = [];
+	private buffered = 0;
 	private readonly pending: Incoming[] = [];
 	private wake: (() => void) | null = null;
 	private started = false;
@@ -141,7 +143,8 @@ class ClientConnection {
 
 	private receive(chunk: Buffer): void {
 		clearTimeout(this.idleTimer);
-		this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+		this.chunks.push(chunk);
+		this.buffered += chunk.length;
 		try {
 			for (let next = this.split(); next; next = this.split()) this.pending.push(next);
 		} catch {
@@ -150,24 +153,37 @@ class ClientConnection {
 		this.wake?.();
 	}
 
+	/** The first `n` buffered bytes as one buffer; joins the chunks only when the first is too short. */
+	private head(n: number): Buffer {
+		if (this.chunks[0]!.length < n) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+		return this.chunks[0]!;
+	}
+
+	private take(len: number): Buffer {
+		const b = this.head(len);
+		if (b.length === len) this.chunks.shift();
+		else this.chunks[0] = b.subarray(len);
+		this.buffered -= len;
+		return b.subarray(0, len);
+	}
+
 	private split(): Incoming | null {
-		const b = this.buffer;
 		if (!this.started) {
-			if (b.length < 8) return null;
-			const len = b.readInt32BE(0);
+			if (this.buffered < 8) return null;
+			const len = this.head(8).readInt32BE(0);
 			if (len < 8) throw new Error('malformed startup message');
-			if (b.length < len) return null;
-			this.buffer = b.subarray(len);
-			const code = b.readInt32BE(4);
+			if (this.buffered < len) return null;
+			const bytes = this.take(len);
+			const code = bytes.readInt32BE(4);
 			if (code === PROTOCOL_3) this.started = true;
-			return { startup: true, code, bytes: b.subarray(0, len) };
+			return { startup: true, code, bytes };
 		}
-		if (b.length < 5) return null;
-		const len = 1 + b.readInt32BE(1);
+		if (this.buffered < 5) return null;
+		const len = 1 + this.head(5).readInt32BE(1);
 		if (len < 5) throw new Error('malformed message length');
-		if (b.length < len) return null;
-		this.buffer = b.subarray(len);
-		return { startup: false, type: b[0]!, bytes: b.subarray(0, len) };
+		if (this.buffered < len) return null;
+		const bytes = this.take(len);
+		return { startup: false, type: bytes[0]!, bytes };
 	}
 
 	private async nextMessage(): Promise<Incoming | null> {
@@ -215,8 +231,12 @@ class ClientConnection {
 	/** Runs one message on the session, taking it first if needed and giving it back once idle. */
 	private async send(bytes: Buffer, type: number): Promise<void> {
 		if (!this.holding) {
+			// Another connection has the session: read no more of this one meanwhile, so what it
+			// sends waits in the kernel's buffers and in the client, not in this process's memory.
+			this.socket.pause();
 			await this.lock.acquire();
 			this.holding = true;
+			this.socket.resume();
 		}
 		if (this.closed) return;
 		const status = await this.exec(bytes, (data) => {

@@ -35,18 +35,20 @@ export async function withRowCounts<T extends { name: string; estimate: number }
 
 /**
  * Tables of the public schema with their size and rows. A partitioned table has neither of its own:
- * both are its partitions' sums (estimate unknown while any partition's is); the partitions
- * themselves are listed apart (listPartitions).
+ * both are its partitions' sums; the partitions themselves are listed apart (listPartitions). A
+ * partition never analysed (-1) counts as empty: the months created ahead stay so until they fill,
+ * and letting them mark the sum unknown would count the biggest table in full on every view. A
+ * small sum is counted exactly anyway.
  */
 async function tableSizes(db: pg.Pool) {
 	const { rows } = await db.query<{ name: string; estimate: string; bytes: string }>(
 		`WITH parts AS (
-		   SELECT i.inhparent AS parent, bool_or(k.reltuples < 0) AS unknown, sum(greatest(k.reltuples, 0)) AS tuples,
+		   SELECT i.inhparent AS parent, sum(greatest(k.reltuples, 0)) AS tuples,
 		          sum(pg_total_relation_size(k.oid)) AS bytes
 		   FROM pg_inherits i JOIN pg_class k ON k.oid = i.inhrelid GROUP BY i.inhparent
 		 )
 		 SELECT c.relname AS name,
-		        (CASE WHEN c.relkind = 'p' THEN CASE WHEN coalesce(p.unknown, false) THEN -1 ELSE coalesce(p.tuples, 0) END ELSE c.reltuples END)::bigint::text AS estimate,
+		        (CASE WHEN c.relkind = 'p' THEN coalesce(p.tuples, 0) ELSE c.reltuples END)::bigint::text AS estimate,
 		        (CASE WHEN c.relkind = 'p' THEN coalesce(p.bytes, 0) ELSE pg_total_relation_size(c.oid) END)::bigint::text AS bytes
 		 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN parts p ON p.parent = c.oid
 		 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition`

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { generateToken } from '../lib/tokens.js';
+import { withoutTimeouts } from '../db/database.js';
 
 export interface ProjectRow {
 	id: string;
@@ -101,10 +102,15 @@ export async function revokeToken(db: pg.Pool, projectId: string, tokenId: strin
 	return rowCount === 1;
 }
 
-/** Deletes the project and everything it owns; results have no foreign key, so they go first. */
-export async function deleteProject(client: pg.ClientBase, id: string): Promise<boolean> {
-	await client.query(`DELETE FROM test_results WHERE project_id = $1`, [id]);
-	await client.query(`DELETE FROM analysis_jobs WHERE project_id = $1`, [id]);
-	const { rowCount } = await client.query(`DELETE FROM projects WHERE id = $1`, [id]);
-	return rowCount === 1;
+/**
+ * Deletes the project and everything it owns; results have no foreign key, so they go first. Without
+ * timeouts: a big project's results take longer than any request's bound to delete.
+ */
+export async function deleteProject(pool: pg.Pool, id: string): Promise<boolean> {
+	return withoutTimeouts(pool, async (client) => {
+		await client.query(`DELETE FROM test_results WHERE project_id = $1`, [id]);
+		await client.query(`DELETE FROM analysis_jobs WHERE project_id = $1`, [id]);
+		const { rowCount } = await client.query(`DELETE FROM projects WHERE id = $1`, [id]);
+		return rowCount === 1;
+	});
 }

@@ -93,4 +93,31 @@ describe('the embedded database served to several connections', { timeout: 120_0
 		expect(Date.now() - started).toBeGreaterThanOrEqual(250);
 		await expect(idle.query('COMMIT')).rejects.toThrow();
 	});
+
+	it('takes a large message arriving in many chunks, and leaves a waiting connection unread', async () => {
+		const db = await PGlite.create();
+		const wire = new PgliteWireServer(db);
+		const port = await wire.listen(0, '127.0.0.1');
+		cleanups.push(() => wire.close().then(() => db.close()));
+		const connect = async () => {
+			const c = new pg.Client({ connectionString: `postgresql://postgres@127.0.0.1:${port}/postgres` });
+			c.on('error', () => undefined);
+			await c.connect();
+			cleanups.push(() => c.end().catch(() => undefined));
+			return c;
+		};
+		const [holder, sender] = [await connect(), await connect()];
+		const big = 'x'.repeat(16 * 1024 * 1024);
+		await holder.query('BEGIN');
+		const fromSender = sender.query<{ n: number }>('SELECT length($1::text) AS n', [big]);
+		fromSender.catch(() => undefined);
+		await new Promise((r) => setTimeout(r, 500));
+		// The session is the holder's: the server stopped reading the sender, whose bytes wait on its side.
+		const stream = (sender as unknown as { connection: { stream: { writableLength: number } } }).connection.stream;
+		expect(stream.writableLength).toBeGreaterThan(4 * 1024 * 1024);
+		await holder.query('COMMIT');
+		expect((await fromSender).rows).toEqual([{ n: big.length }]);
+		// Once served, the connection reads again.
+		expect((await sender.query<{ n: number }>('SELECT 1 AS n')).rows).toEqual([{ n: 1 }]);
+	});
 });

@@ -210,7 +210,7 @@ const admin: FastifyPluginAsyncZod = async (app) => {
 		},
 		async (request, reply) => {
 			const p = await projectOr404(request.params.id);
-			await transaction(app.db.pool, (c) => deleteProject(c, p.id));
+			await deleteProject(app.db.pool, p.id);
 			request.log.info({ event: 'project.deleted', projectId: p.id }, 'project deleted');
 			return reply.code(204).send(null);
 		}
