@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { recompute } from './jobs/analysis.js';
 import { parsePlaywrightReport } from './ingest/playwright-json.js';
-import { completeRun, openRun, runIdentity, storeResults, transaction } from './ingest/store.js';
+import { completeRun, openRun, runIdentity, storeResults } from './ingest/store.js';
+import { transaction } from './db/database.js';
 import { simulate } from './sim/simulator.js';
 import type { SimUpload } from './sim/types.js';
 

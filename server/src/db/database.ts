@@ -114,6 +114,29 @@ export async function liftTimeouts(client: pg.PoolClient): Promise<void> {
 	await client.query('SET statement_timeout = 0; SET lock_timeout = 0');
 }
 
+/** BEGIN, `fn`, COMMIT on a checked-out connection; ROLLBACK when `fn` throws. */
+export async function inTransaction<T>(client: pg.PoolClient, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+	await client.query('BEGIN');
+	try {
+		const result = await fn(client);
+		await client.query('COMMIT');
+		return result;
+	} catch (err) {
+		await client.query('ROLLBACK').catch(() => undefined);
+		throw err;
+	}
+}
+
+/** Runs `fn` in a transaction on a pooled connection. */
+export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+	const client = await pool.connect();
+	try {
+		return await inTransaction(client, fn);
+	} finally {
+		client.release();
+	}
+}
+
 /**
  * Runs `fn` in a transaction on a connection without statement and lock timeouts, for maintenance
  * that grows with the data (deleting a big project, moving or dropping months of results) and must
@@ -123,13 +146,7 @@ export async function withoutTimeouts<T>(pool: pg.Pool, fn: (client: pg.PoolClie
 	const client = await pool.connect();
 	try {
 		await liftTimeouts(client);
-		await client.query('BEGIN');
-		const result = await fn(client);
-		await client.query('COMMIT');
-		return result;
-	} catch (err) {
-		await client.query('ROLLBACK').catch(() => undefined);
-		throw err;
+		return await inTransaction(client, fn);
 	} finally {
 		client.release(true);
 	}

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { clipText, storableText, type CiMetadata, type RunStatus, type TestResultData } from 'flackyness-reporter/protocol';
+import { transaction } from '../db/database.js';
 import { errorFingerprint, stripAnsi } from './errors.js';
 
 /**
@@ -394,9 +395,7 @@ export async function findRun(client: pg.ClientBase | pg.Pool, runId: string): P
 
 /** Closes streamed runs that went quiet; safe to run on every instance at once. */
 export async function closeStaleRuns(pool: pg.Pool, olderThanMinutes: number): Promise<string[]> {
-	const client = await pool.connect();
-	try {
-		await client.query('BEGIN');
+	return transaction(pool, async (client) => {
 		const { rows } = await client.query<{ id: string }>(
 			`UPDATE runs SET status = 'incomplete', ended_at = last_activity_at,
 			   duration_ms = LEAST(extract(epoch FROM (last_activity_at - started_at)) * 1000, 2147483647)::int
@@ -405,28 +404,7 @@ export async function closeStaleRuns(pool: pg.Pool, olderThanMinutes: number): P
 			[olderThanMinutes]
 		);
 		for (const r of rows) await enqueueRunAnalysis(client, r.id);
-		await client.query('COMMIT');
 		return rows.map((r) => r.id);
-	} catch (err) {
-		await client.query('ROLLBACK').catch(() => undefined);
-		throw err;
-	} finally {
-		client.release();
-	}
+	});
 }
 
-/** Runs fn in a transaction on a pooled connection. */
-export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-	const client = await pool.connect();
-	try {
-		await client.query('BEGIN');
-		const result = await fn(client);
-		await client.query('COMMIT');
-		return result;
-	} catch (err) {
-		await client.query('ROLLBACK').catch(() => undefined);
-		throw err;
-	} finally {
-		client.release();
-	}
-}

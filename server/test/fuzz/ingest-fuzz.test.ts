@@ -9,21 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePlaywrightReport } from '../../src/ingest/playwright-json.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { ADMIN, newProject } from '../helpers/ingest.js';
+import { rng as seeded } from '../helpers/report-factory.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261129);
 const CASES = Number(process.env.FUZZ_CASES ?? 120);
 
-function prng(seed: number) {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
-type Rng = ReturnType<typeof prng>;
+type Rng = ReturnType<typeof seeded>;
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
 
 const ODD_TEXT = ['\ud800', '\udfff', '😀'.slice(0, 1), '😀'.slice(1), '\u0000', 'a\u0000b', '\uffff', '\ufeff', '\u001b[31m', "'; DROP TABLE runs; --", '%00', '\\u0000'];
@@ -166,7 +157,7 @@ describe(`ingestion fuzzing (seed ${SEED}, ${CASES} cases per kind)`, () => {
 		).rows[0];
 
 	it('never answers 5xx to mutated JSON reports, and a 2xx stored every result the report holds', async () => {
-		const rng = prng(SEED);
+		const rng = seeded(SEED);
 		const statuses: Record<number, number> = {};
 		for (let i = 0; i < CASES; i++) {
 			const { name, json } = pick(rng, reports);
@@ -193,7 +184,7 @@ describe(`ingestion fuzzing (seed ${SEED}, ${CASES} cases per kind)`, () => {
 	}, 120_000);
 
 	it('never answers 5xx to mutated open, batch and complete requests, and a 2xx stored the batch', async () => {
-		const rng = prng(SEED + 1);
+		const rng = seeded(SEED + 1);
 		let accepted = 0;
 		for (let i = 0; i < CASES; i++) {
 			const open = mutate(rng, { ...baseOpen, idempotencyKey: `fuzz-run-${SEED}-${i}` });

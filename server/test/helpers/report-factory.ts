@@ -23,7 +23,8 @@ export interface ReportOptions {
 	titlePrefix?: string;
 }
 
-function rng(seed: number) {
+/** A small seeded generator (mulberry32): the same seed, the same numbers. */
+export function rng(seed: number) {
 	let a = seed >>> 0;
 	return () => {
 		a = (a + 0x6d2b79f5) >>> 0;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { errorBodySchema } from 'flackyness-reporter/protocol';
 import { listPartitions } from '../../db/partitions.js';
-import { transaction } from '../../ingest/store.js';
+import { transaction } from '../../db/database.js';
 import { HttpError } from '../../lib/http-errors.js';
 import {
 	addToken,

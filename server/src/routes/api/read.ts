@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { errorBodySchema } from 'flackyness-reporter/protocol';
 import { actorOf, canReadProject } from '../../auth/plugin.js';
-import { transaction } from '../../ingest/store.js';
+import { transaction } from '../../db/database.js';
 import { HttpError } from '../../lib/http-errors.js';
 import { findProject } from '../../repositories/projects.js';
 import { quarantineTest, releaseTest } from '../../repositories/quarantine.js';

@@ -21,9 +21,9 @@ import {
 	recordErrorClusters,
 	runIdentity,
 	storeResults,
-	transaction,
 	type ClusterDelta
 } from '../../ingest/store.js';
+import { transaction } from '../../db/database.js';
 import type { ParsedReport } from '../../ingest/types.js';
 import { ByteBudget, type BudgetLease } from '../../lib/byte-budget.js';
 import { HttpError } from '../../lib/http-errors.js';

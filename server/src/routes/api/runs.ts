@@ -18,9 +18,9 @@ import {
 	openRun,
 	recordErrorClusters,
 	runIdentity,
-	storeResults,
-	transaction
+	storeResults
 } from '../../ingest/store.js';
+import { transaction } from '../../db/database.js';
 import { HttpError } from '../../lib/http-errors.js';
 
 const runParams = z.object({ runId: z.uuid('must be a run id (UUID)') });

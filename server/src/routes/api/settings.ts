@@ -9,7 +9,7 @@ import {
 	analysisSettingsSchema,
 	infraGuardSettingsSchema
 } from '../../analysis/settings.js';
-import { transaction } from '../../ingest/store.js';
+import { transaction } from '../../db/database.js';
 import { HttpError } from '../../lib/http-errors.js';
 import { findProject } from '../../repositories/projects.js';
 import { enqueueProjectAnalysis, projectSettings, saveProjectSettings, type StoredSettings } from '../../repositories/settings.js';

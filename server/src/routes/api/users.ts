@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { errorBodySchema } from 'flackyness-reporter/protocol';
 import { userOf } from '../../auth/plugin.js';
-import { transaction } from '../../ingest/store.js';
+import { transaction } from '../../db/database.js';
 import { HttpError } from '../../lib/http-errors.js';
 import { generatePassword, hashPassword } from '../../lib/passwords.js';
 import { USER_ROLES, createUser, deleteUser, findUserById, listUsers, otherAdmins, setUserPassword, setUserRole } from '../../repositories/users.js';
