@@ -6,8 +6,10 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import auth from './auth/plugin.js';
 import { HttpError } from './lib/http-errors.js';
-import { sessionSecret } from './bootstrap.js';
+import { secretBox, sessionSecret } from './bootstrap.js';
+import type { SecretBox } from './lib/secrets.js';
 import analysisWorker from './plugins/analysis-worker.js';
+import gitlabWorker from './plugins/gitlab-worker.js';
 import errors from './plugins/errors.js';
 import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
@@ -29,6 +31,8 @@ declare module 'fastify' {
 	interface FastifyInstance {
 		db: Database;
 		config: Config;
+		/** Seals and opens secrets other systems issued (GitLab tokens); made on first use. */
+		secretBox: () => Promise<SecretBox>;
 	}
 }
 
@@ -85,6 +89,15 @@ async function app(instance: FastifyInstance, opts: AppOptions) {
 	instance.setSerializerCompiler(serializerCompiler);
 	instance.decorate('db', opts.db);
 	instance.decorate('config', opts.config);
+	// Made on first use, not at start: a server that never stores a GitLab token writes no key file
+	// (DATA_DIR may be read-only when JWT_SECRET is set). A failure is not kept: the next use tries again.
+	let box: Promise<SecretBox> | undefined;
+	instance.decorate('secretBox', () =>
+		(box ??= secretBox(opts.config).catch((err: unknown) => {
+			box = undefined;
+			throw err;
+		}))
+	);
 
 	await instance.register(errors);
 	await instance.register(metrics);
@@ -103,6 +116,7 @@ async function app(instance: FastifyInstance, opts: AppOptions) {
 	await instance.register(openapi, { version: opts.version });
 	await instance.register(runSweeper, { timeoutMinutes: opts.config.RUN_TIMEOUT_MINUTES, retentionDays: opts.config.RETENTION_DAYS });
 	await instance.register(analysisWorker, { enabled: opts.config.ANALYSIS_WORKER, pollMs: opts.config.ANALYSIS_POLL_MS });
+	await instance.register(gitlabWorker, { enabled: opts.config.ANALYSIS_WORKER, pollMs: opts.config.GITLAB_POLL_MS });
 
 	await instance.register(health, { version: opts.version, migrationsDir: opts.migrationsDir });
 	await instance.register(reports);

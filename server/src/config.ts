@@ -98,6 +98,12 @@ export const envSchema = z.object({
 	RETENTION_DAYS: positiveInt.max(36500).default(180),
 	ANALYSIS_WORKER: bool.default(true),
 	ANALYSIS_POLL_MS: positiveInt.default(500),
+	/** How often an idle worker looks for GitLab reports (MR notes, commit statuses) that are due. */
+	GITLAB_POLL_MS: positiveInt.default(2_000),
+	/** Longest wait for one GitLab call before it counts as a timeout and is retried. */
+	GITLAB_TIMEOUT_MS: positiveInt.default(10_000),
+	/** First wait before a failed GitLab report is tried again; doubles per attempt, up to an hour. */
+	GITLAB_RETRY_BASE_MS: positiveInt.default(30_000),
 	SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
 	DASHBOARD_DIR: z.string().optional(),
 	MIGRATIONS_DIR: z.string().optional(),

@@ -63,9 +63,9 @@ export async function openRun(
 		`INSERT INTO runs (project_id, idempotency_key, group_key, source, ci_provider, branch, is_default_branch, commit_sha,
 		   commit_title, commit_author, commit_timestamp, pipeline_id, pipeline_iid, pipeline_url, pipeline_source, job_id,
 		   job_name, job_url, mr_iid, mr_source_branch, mr_target_branch, shard_index, shard_total, playwright_version, started_at,
-		   content_hash)
+		   content_hash, project_path)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
-		   COALESCE($25::timestamptz, now()), $26)
+		   COALESCE($25::timestamptz, now()), $26, $27)
 		 ON CONFLICT (project_id, idempotency_key) DO NOTHING
 		 RETURNING id`,
 		[
@@ -94,7 +94,8 @@ export async function openRun(
 			ci.shardTotal ?? null,
 			input.playwrightVersion ?? null,
 			input.startedAt ?? null,
-			input.contentHash ?? null
+			input.contentHash ?? null,
+			ci.projectPath ?? null
 		]
 	);
 	if (inserted.rows[0]) return { id: inserted.rows[0].id, created: true, contentHash: input.contentHash ?? null };

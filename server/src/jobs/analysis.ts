@@ -10,6 +10,7 @@ import {
 	type RunObservation,
 	type Verdict
 } from '../analysis/index.js';
+import { requestReportsForRuns } from '../repositories/gitlab-reports.js';
 
 /**
  * The analysis queue's consumer. Jobs (one per finished run, or a list of tests) are claimed with
@@ -392,6 +393,11 @@ export async function processAnalysisJobs(pool: pg.Pool, limit = BATCH_JOBS, res
 			stats.tests += tests.size;
 			stats.analysed += await analyseTests(pool, projectId, [...tests], ctx);
 			await pool.query(`DELETE FROM analysis_jobs WHERE id = ANY($1::bigint[])`, [list.map((j) => j.id)]);
+			// After the delete: the last worker to finish a pipeline's runs sees it complete.
+			await requestReportsForRuns(
+				pool,
+				list.flatMap((j) => (j.run_id ? [j.run_id] : []))
+			);
 		} catch (err) {
 			await pool.query(`UPDATE analysis_jobs SET locked_at = NULL, last_error = $2 WHERE id = ANY($1::bigint[])`, [
 				list.map((j) => j.id),

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { processAnalysisJobs } from '../jobs/analysis.js';
+import { pollLoop } from './poll-loop.js';
 
 /**
  * Works the analysis queue in the background of every server instance. Ingestion only stores and
@@ -9,16 +10,12 @@ import { processAnalysisJobs } from '../jobs/analysis.js';
 export default fp(
 	async function analysisWorker(app: FastifyInstance, opts: { enabled: boolean; pollMs: number }) {
 		if (!opts.enabled) return;
-		let stopped = false;
-		let timer: NodeJS.Timeout | undefined;
-		let running: Promise<void> | undefined;
-
-		const tick = async () => {
+		pollLoop(app, opts.pollMs, async (closing) => {
 			try {
 				for (;;) {
 					const started = performance.now();
 					const s = await processAnalysisJobs(app.db.pool);
-					if (s.jobs === 0 || stopped) break;
+					if (s.jobs === 0 || closing()) break;
 					app.metrics.analysisDuration.observe((performance.now() - started) / 1000);
 					app.metrics.analysisJobs.inc({ outcome: 'done' }, s.jobs);
 					app.metrics.testsAnalysed.inc({ path: 'full' }, s.analysed);
@@ -32,19 +29,6 @@ export default fp(
 				app.metrics.analysisJobs.inc({ outcome: 'failed' });
 				app.log.warn({ err: (err as Error).message }, 'analysis batch failed; its jobs will be retried');
 			}
-		};
-		const schedule = () => {
-			if (stopped) return;
-			timer = setTimeout(() => {
-				running = tick().finally(schedule);
-			}, opts.pollMs);
-			timer.unref();
-		};
-		app.addHook('onReady', async () => schedule());
-		app.addHook('preClose', async () => {
-			stopped = true;
-			clearTimeout(timer);
-			await running;
 		});
 	},
 	{ name: 'analysis-worker' }

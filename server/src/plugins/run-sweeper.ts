@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { applyRetention, ensurePartitions } from '../db/partitions.js';
 import { closeStaleRuns } from '../ingest/store.js';
+import { requestOverdueReports } from '../repositories/gitlab-reports.js';
 import { releaseExpiredQuarantines } from '../repositories/quarantine.js';
 
 /**
@@ -25,6 +26,8 @@ export default fp(
 			try {
 				const closed = await closeStaleRuns(app.db.pool, opts.timeoutMinutes);
 				if (closed.length) app.log.info({ event: 'runs.closed_incomplete', runs: closed }, 'closed runs that went quiet');
+				const overdue = await requestOverdueReports(app.db.pool, opts.timeoutMinutes);
+				if (overdue) app.log.info({ event: 'gitlab.report_overdue', count: overdue }, 'reporting pipelines that went quiet with shards missing');
 				const released = await releaseExpiredQuarantines(app.db.pool);
 				if (released) app.log.info({ event: 'quarantine.expired', count: released }, 'released expired quarantines');
 				if (Date.now() - lastHousekeeping > 3_600_000) await housekeeping();

@@ -15,6 +15,8 @@ import {
 	revokeToken
 } from '../../repositories/projects.js';
 import { systemHealth, withRowCounts } from '../../repositories/health.js';
+import { reportQueueState } from '../../repositories/gitlab-reports.js';
+import { reportQueueSchema } from './gitlab-schemas.js';
 
 const slugSchema = z
 	.string()
@@ -258,6 +260,7 @@ const admin: FastifyPluginAsyncZod = async (app) => {
 						tables: z.array(z.object({ table: z.string(), rows: z.number(), rowsExact: rowsExact, bytes: z.number() })),
 						analysisQueue: z.object({ pending: z.number(), oldestEnqueuedAt: z.date().nullable() }),
 						runningRuns: z.number(),
+						gitlabReports: reportQueueSchema,
 						partitions: z.array(
 							z.object({ name: z.string(), from: z.string().nullable(), to: z.string().nullable(), rows: z.number(), rowsExact: rowsExact, bytes: z.number() })
 						),
@@ -268,6 +271,7 @@ const admin: FastifyPluginAsyncZod = async (app) => {
 		},
 		async () => ({
 			...(await systemHealth(app.db.pool)),
+			gitlabReports: await reportQueueState(app.db.prisma),
 			partitions: await withRowCounts(
 				app.db.pool,
 				(await listPartitions(app.db.pool)).map(({ rows, ...p }) => ({ ...p, estimate: rows }))

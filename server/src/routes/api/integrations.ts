@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { errorBodySchema } from 'flackyness-reporter/protocol';
-import { secretBox } from '../../bootstrap.js';
-import type { SecretBox } from '../../lib/secrets.js';
 import { gitlabCallCounter } from '../../integrations/gitlab-metrics.js';
 import { checkGitlabConnection, effectiveGitlabProject, tokenContext, type CheckStatus } from '../../integrations/gitlab.js';
 import { HttpError } from '../../lib/http-errors.js';
 import { findProject } from '../../repositories/projects.js';
+import { reportQueueState } from '../../repositories/gitlab-reports.js';
+import { reportQueueSchema } from './gitlab-schemas.js';
 import { deleteGitlabIntegration, findGitlabIntegration, saveGitlabIntegration, type GitlabIntegrationRow } from '../../repositories/gitlab.js';
 
 const projectParams = z.object({ id: z.string().min(1).max(100).describe('project id or slug') });
@@ -76,7 +76,8 @@ const viewSchema = z.object({
 	commitStatus: z.boolean().describe('commit statuses are on'),
 	createdAt: z.date().describe('when the connection was first saved'),
 	updatedAt: z.date().describe('when it was last changed'),
-	lastCheck
+	lastCheck,
+	reports: reportQueueSchema
 });
 
 const testSchema = z.object({
@@ -101,15 +102,11 @@ const testSchema = z.object({
 /** A project's GitLab connection: admins only, the token write-only. */
 const integrations: FastifyPluginAsyncZod = async (app) => {
 	app.addHook('preValidation', app.requireAdminToken);
-	// Made on first use, not at start: a server that never stores a GitLab token writes no key file
-	// (DATA_DIR may be read-only when JWT_SECRET is set).
-	let box: Promise<SecretBox> | undefined;
 	const secrets = () =>
-		(box ??= secretBox(app.config).catch((err: unknown) => {
-			box = undefined;
+		app.secretBox().catch((err: unknown) => {
 			app.log.error({ event: 'gitlab.secrets_key_unavailable', err }, 'no SECRETS_KEY, and DATA_DIR/secrets-key cannot be made');
 			throw new HttpError(503, `GitLab tokens cannot be stored or read: SECRETS_KEY is not set and ${app.config.DATA_DIR}/secrets-key cannot be written. Set SECRETS_KEY.`);
-		}));
+		});
 	const observe = gitlabCallCounter(app.metrics.registry);
 	const common = { config: { rateLimit: app.limits.admin } } as const;
 	const tags = ['integrations'];
@@ -141,7 +138,8 @@ const integrations: FastifyPluginAsyncZod = async (app) => {
 			commitStatus: row.commitStatus,
 			createdAt: row.createdAt,
 			updatedAt: row.updatedAt,
-			lastCheck: checked ? { at: row.checkedAt!, ok: row.checkStatus === 'ok', status: row.checkStatus as CheckStatus, message: row.checkMessage! } : null
+			lastCheck: checked ? { at: row.checkedAt!, ok: row.checkStatus === 'ok', status: row.checkStatus as CheckStatus, message: row.checkMessage! } : null,
+			reports: await reportQueueState(app.db.prisma, row.projectId)
 		};
 	}
 

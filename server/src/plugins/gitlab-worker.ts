@@ -1,0 +1,70 @@
+import fp from 'fastify-plugin';
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge } from 'prom-client';
+import { publicUrl } from '../bootstrap.js';
+import { gitlabCallCounter } from '../integrations/gitlab-metrics.js';
+import { processReport, type ReportDeps } from '../integrations/gitlab-reports.js';
+import { claimReports, reportCounts } from '../repositories/gitlab-reports.js';
+import { pollLoop } from './poll-loop.js';
+
+/** Reports claimed per look at the queue. */
+const CLAIM = 5;
+
+/**
+ * Works the GitLab report queue (MR notes and commit statuses) in the background of every instance
+ * that works the analysis queue. Nothing else waits for it: ingestion and analysis only enqueue.
+ */
+export default fp(
+	async function gitlabWorker(app: FastifyInstance, opts: { enabled: boolean; pollMs: number }) {
+		const reports = new Counter({
+			name: 'flackyness_gitlab_reports_total',
+			help: 'Pipeline reports to GitLab (MR note and commit status) by outcome: done, retry (failed, tried again later), failed (given up)',
+			labelNames: ['outcome'] as const,
+			registers: [app.metrics.registry]
+		});
+		new Gauge({
+			name: 'flackyness_gitlab_report_queue',
+			help: 'Pipeline reports to GitLab by state: pending (due or waiting for a retry), failed (given up), done',
+			labelNames: ['state'] as const,
+			registers: [app.metrics.registry],
+			async collect() {
+				try {
+					this.reset();
+					for (const s of ['pending', 'failed', 'done']) this.set({ state: s }, 0);
+					for (const c of await reportCounts(app.db.prisma)) this.set({ state: c.state }, c.count);
+				} catch {
+					// The database is down: /health says so; metrics keep answering.
+				}
+			}
+		});
+		if (!opts.enabled) return;
+
+		const deps: ReportDeps = {
+			pool: app.db.pool,
+			prisma: app.db.prisma,
+			secrets: app.secretBox,
+			dashboard: publicUrl(app.config),
+			timeoutMs: app.config.GITLAB_TIMEOUT_MS,
+			retryBaseMs: app.config.GITLAB_RETRY_BASE_MS,
+			observe: gitlabCallCounter(app.metrics.registry)
+		};
+		pollLoop(app, opts.pollMs, async (closing) => {
+			try {
+				while (!closing()) {
+					const jobs = await claimReports(app.db.pool, CLAIM);
+					if (jobs.length === 0) break;
+					for (const job of jobs) {
+						const r = await processReport(deps, job);
+						reports.inc({ outcome: r.outcome });
+						const fields = { event: 'gitlab.report', projectId: job.projectId, pipelineId: job.pipelineId, attempt: job.attempts, outcome: r.outcome, kind: r.kind };
+						if (r.outcome === 'done') app.log.info({ ...fields, wrote: r.message }, 'pipeline reported to GitLab');
+						else app.log.warn({ ...fields, err: r.message }, r.outcome === 'retry' ? 'GitLab report failed; will retry' : 'GitLab report failed; given up');
+					}
+				}
+			} catch (err) {
+				app.log.warn({ err: (err as Error).message }, 'working the GitLab report queue failed; will retry');
+			}
+		});
+	},
+	{ name: 'gitlab-worker', dependencies: ['metrics'] }
+);
