@@ -4,6 +4,9 @@
 -- CI_PROJECT_PATH ("group/app") of the run, as the reporter or the upload sent it.
 ALTER TABLE "runs" ADD COLUMN "project_path" VARCHAR(255);
 
+-- A pipeline's runs, looked up when deciding whether it is complete.
+CREATE INDEX "runs_project_id_pipeline_id_idx" ON "runs"("project_id", "pipeline_id");
+
 -- One row per pipeline to report on; workers claim due rows with SKIP LOCKED.
 CREATE TABLE "gitlab_jobs" (
     "id" BIGSERIAL NOT NULL,

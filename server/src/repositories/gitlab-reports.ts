@@ -51,14 +51,18 @@ export async function requestReportsForRuns(db: Db, runIds: readonly string[]): 
  * the stale-run timeout they are reported with what arrived. Looks at the last two days only.
  */
 export async function requestOverdueReports(db: Db, quietMinutes: number): Promise<number> {
+	// Finished runs that went quiet in the last two days, found through the (status, last_activity_at) index.
 	const { rowCount } = await db.query(
 		`INSERT INTO gitlab_jobs (project_id, pipeline_id)
-		 SELECT r.project_id, r.pipeline_id
+		 SELECT DISTINCT r.project_id, r.pipeline_id
 		 FROM runs r JOIN gitlab_integrations g ON g.project_id = r.project_id AND (g.mr_notes OR g.commit_status)
-		 WHERE r.pipeline_id IS NOT NULL AND r.started_at > now() - interval '2 days'
-		 GROUP BY r.project_id, r.pipeline_id
-		 HAVING bool_and(r.status <> 'running') AND max(r.last_activity_at) < now() - make_interval(mins => $1)
-		    AND NOT bool_or(EXISTS (SELECT 1 FROM analysis_jobs a WHERE a.run_id = r.id))
+		 WHERE r.status IN ('passed', 'failed', 'timedout', 'interrupted', 'incomplete') AND r.pipeline_id IS NOT NULL
+		   AND r.last_activity_at > now() - interval '2 days' AND r.last_activity_at < now() - make_interval(mins => $1)
+		   AND NOT EXISTS (SELECT 1 FROM gitlab_jobs j WHERE j.project_id = r.project_id AND j.pipeline_id = r.pipeline_id)
+		   AND NOT EXISTS (
+		     SELECT 1 FROM runs o LEFT JOIN analysis_jobs a ON a.run_id = o.id
+		     WHERE o.project_id = r.project_id AND o.pipeline_id = r.pipeline_id
+		       AND (o.status = 'running' OR o.last_activity_at >= now() - make_interval(mins => $1) OR a.id IS NOT NULL))
 		 ON CONFLICT (project_id, pipeline_id) DO NOTHING`,
 		[quietMinutes]
 	);

@@ -208,6 +208,19 @@ describe('MR notes and commit statuses (a real server over HTTP on PostgreSQL, a
 		expect(gl.notes.map((n) => n.mrIid).sort()).toEqual([1, 2]);
 	});
 
+	it('reports a pipeline whose missing shard never came, once it went quiet for the stale-run timeout', async () => {
+		await job({ pipeline: 210, commit: 'q1', branch: 'feature/y', mr: 2, shard: [1, 3], at: new Date(started + 2 * DAY), results: [['lists products', 'pass'], ['pays', 'fail']] });
+		await analysed();
+		await t.app.sweepStaleRuns();
+		expect((await t.db.pool.query(`SELECT 1 FROM gitlab_jobs WHERE pipeline_id = '210'`)).rowCount).toBe(0);
+		await t.db.pool.query(`UPDATE runs SET last_activity_at = now() - interval '3 hours' WHERE pipeline_id = '210'`);
+		await t.app.sweepStaleRuns();
+		await reported(210);
+		const note = gl.notes.find((n) => n.mrIid === 2)!;
+		expect(note.body).toContain('Flackyness: 1 new failure');
+		expect(note.body).toContain('shop › pays');
+	});
+
 	it('retries 429 (after Retry-After), 5xx and timeouts, and shows each failure', async () => {
 		gl.fault({ status: 429, retryAfter: '1', path: /\/statuses\// });
 		gl.fault({ status: 502, path: /\/notes/ });
