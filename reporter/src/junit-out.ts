@@ -17,8 +17,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { knownFlaky } from './fail-on.js';
-import { clipText, type TestResultInput, type TestVerdict } from './protocol.js';
+import type { JSONReport, JSONReportSuite } from '@playwright/test/reporter';
+import { knownFlaky, type VerdictAnswer } from './fail-on.js';
+import { clipText, MAX_VERDICT_TESTS, type TestResultInput, type TestVerdict } from './protocol.js';
+import { serializeTest, validateResult, type SuiteLike, type TestLike } from './serialize.js';
 
 export interface JunitEntry {
 	result: TestResultInput;
@@ -197,4 +199,54 @@ export function writeJunitFile(file: string, run: JunitRun): string {
 	mkdirSync(path.dirname(target), { recursive: true });
 	writeFileSync(target, junitXml(run));
 	return target;
+}
+
+/** The results the server is asked about: failures first, then passes on retry, as many as one request holds. */
+export function toAsk<T>(items: readonly T[], outcome: (item: T) => TestResultInput['outcome']): T[] {
+	const failed = items.filter((i) => outcome(i) === 'unexpected');
+	return [...failed, ...items.filter((i) => outcome(i) === 'flaky')].slice(0, MAX_VERDICT_TESTS);
+}
+
+/** The verdict of each item asked, when the server answered. */
+export function verdictsOf<T>(asked: readonly T[], answer: VerdictAnswer | undefined): Map<T, TestVerdict> {
+	return new Map(answer && !('error' in answer) ? asked.map((item, i) => [item, answer.verdicts[i]!] as const) : []);
+}
+
+function validDate(iso: string | undefined): Date | undefined {
+	const date = new Date(iso ?? '');
+	return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/**
+ * The results of a Playwright JSON report as the reporter would have sent them (the `junit`
+ * command): each test is handed to serializeTest in the shape of a TestCase.
+ */
+export function resultsFromJsonReport(report: JSONReport): TestResultInput[] {
+	const rootDir = report.config.rootDir;
+	const runStart = validDate(report.stats.startTime) ?? new Date();
+	const out: TestResultInput[] = [];
+	const walk = (suite: JSONReportSuite, parent: SuiteLike | undefined) => {
+		// The report's top suites are files; those inside them are describe blocks.
+		const here: SuiteLike = { title: suite.title, type: parent ? 'describe' : 'file', ...(parent ? { parent } : {}), project: () => undefined };
+		for (const spec of suite.specs) {
+			for (const test of spec.tests) {
+				const like: TestLike = {
+					title: spec.title,
+					tags: spec.tags,
+					expectedStatus: test.expectedStatus,
+					retries: 0,
+					location: { file: path.join(rootDir, spec.file), line: spec.line, column: spec.column },
+					outcome: () => test.status,
+					annotations: test.annotations,
+					results: test.results.map((r) => ({ ...r, status: r.status ?? 'skipped', startTime: validDate(r.startTime) ?? runStart })),
+					parent: { ...here, project: () => ({ name: test.projectName }) }
+				};
+				const result = serializeTest(like, rootDir, runStart);
+				if (validateResult(result) === null) out.push(result);
+			}
+		}
+		for (const child of suite.suites ?? []) walk(child, here);
+	};
+	for (const suite of report.suites) walk(suite, undefined);
+	return out;
 }

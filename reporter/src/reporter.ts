@@ -6,10 +6,10 @@ import FlackynessApi, { type QuarantineList } from './api.js';
 import { detectCi } from './ci.js';
 import { decideFailOn, failOnSkip, requestVerdicts, type FailOnDecision, type VerdictAnswer } from './fail-on.js';
 import HttpClient from './http-client.js';
-import { writeJunitFile } from './junit-out.js';
+import { toAsk, verdictsOf, writeJunitFile } from './junit-out.js';
 import { createDebug, displayUrl, printLine } from './log.js';
 import { resolveOptions, type FlackynessOptions, type ResolvedOptions } from './options.js';
-import { MAX_VERDICT_TESTS, type CompleteRunInput, type OpenRunInput, type RunStats, type TestResultInput } from './protocol.js';
+import type { CompleteRunInput, OpenRunInput, RunStats, TestResultInput } from './protocol.js';
 import { judgeQuarantine, type QuarantineVerdict, type TestIdentity } from './quarantine.js';
 import RunStream from './run-stream.js';
 import { inSerialGroup, isFinalAttempt, projectNameOf, relativeFile, serializeTest, titlePathOf, validateResult } from './serialize.js';
@@ -201,7 +201,7 @@ export default class FlackynessReporter implements Reporter {
 		const skip = this.options.failOn === 'new' ? failOnSkip(result.status, unexpected.length, this.otherErrors, this.canAsk()) : '';
 		// One request for both: the JUnit file wants the failures and the tests that passed on retry.
 		const asked = this.junitResults
-			? [...unexpected, ...tests.filter((t) => t.outcome() === 'flaky')].slice(0, MAX_VERDICT_TESTS)
+			? toAsk(tests, (t) => t.outcome())
 			: skip === undefined
 				? unexpected
 				: [];
@@ -257,7 +257,7 @@ export default class FlackynessReporter implements Reporter {
 		const file = path.resolve(this.configDir, this.options.junitOutput);
 		try {
 			if (answer && 'error' in answer) this.debug(`JUnit file without verdicts: ${answer.error}`);
-			const verdictOf = new Map(answer && !('error' in answer) ? asked.map((t, i) => [t, answer.verdicts[i]!] as const) : []);
+			const verdictOf = verdictsOf(asked, answer);
 			const entries = tests.flatMap((t) => {
 				const result = results.get(t);
 				const verdict = verdictOf.get(t);

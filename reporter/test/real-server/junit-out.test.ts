@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeProject, runPlaywright } from '../helpers/playwright.js';
+import { makeProject, runCli, runPlaywright } from '../helpers/playwright.js';
 import { closedPort, healthState, onMain } from './helpers/history.js';
 import { startRealServer, waitFor, type RealServer } from './helpers/server.js';
 import { storedResults, storedRuns, type StoredResult } from './helpers/stored.js';
@@ -96,6 +96,14 @@ describe('junitOutput with the real server', { timeout: 300_000 }, () => {
 		expect(streamed.map((r) => r.outcome).sort()).toEqual(['expected', 'unexpected', 'unexpected']);
 		expect(outcomes(uploaded)).toEqual(outcomes(streamed));
 		expect(uploaded.find((r) => r.titlePath[0] === 'ships to a locker')?.errorMessage).toMatch(/^\[new\] Error: expect\(received\)/);
+
+		// The junit command builds the same file from Playwright's JSON report of that run.
+		const cli = await runCli(['junit', 'report.json', '-o', 'cli/junit.xml'], mr.suiteDir, { FLACKYNESS_URL: server.url, FLACKYNESS_TOKEN: project.token, ...onFeature(3) });
+		expect(cli.code).toBe(0);
+		expect(cli.lines).toEqual([`[flackyness] ${path.join(mr.suiteDir, 'cli/junit.xml')}: 3 tests, 2 verdicts`]);
+		const fromCli = readFileSync(path.join(mr.suiteDir, 'cli/junit.xml'), 'utf8');
+		const failures = (doc: string) => [...doc.matchAll(/<(testcase name|failure message)="([^"]*)"/g)].map((m) => m[2]!.replace(/\d+(\.\d)?%/g, 'N%'));
+		expect(failures(fromCli)).toEqual(failures(xml));
 
 		// A pass on retry is a passed test case with a note.
 		const retried = await runPlaywright('fail-on', { ...env, ...onFeature(4), FIXTURE_FLAKY: 'retry' }, [], workdir);
