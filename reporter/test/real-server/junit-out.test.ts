@@ -129,5 +129,10 @@ describe('junitOutput with the real server', { timeout: 300_000 }, () => {
 		}
 		expect(plain).not.toMatch(/\[(new|known flaky|broken|quarantined)|Flackyness:/);
 		expect(lonely.lines.filter((l) => l.includes(JUNIT))).toEqual([]);
+
+		// A file that cannot be written (the path is a directory) costs a line, not the run.
+		const blocked = await runPlaywright('fail-on', { FLACKYNESS_JUNIT_OUTPUT: 'tests' }, [], workdir);
+		expect(blocked.code).toBe(0);
+		expect(blocked.lines).toContainEqual(expect.stringMatching(/^\[flackyness\] could not write .*\/fail-on\/tests: EISDIR/));
 	});
 });
