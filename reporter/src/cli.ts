@@ -2,17 +2,24 @@
 /**
  * `flackyness-reporter upload <file>…`: sends spool files and Playwright JSON reports to a
  * Flackyness server. Exit code 0 when every file was sent, 1 when one failed, 2 on bad usage.
+ * `flackyness-reporter junit <report.json> -o <file>`: the reporter's JUnit file with verdicts,
+ * from a Playwright JSON report. Exit code 0 when written, 1 when not, 2 on bad usage.
  */
 import { parseArgs } from 'node:util';
+import type { JSONReport } from '@playwright/test/reporter';
 import FlackynessApi from './api.js';
+import { detectCi } from './ci.js';
+import { requestVerdicts } from './fail-on.js';
 import HttpClient from './http-client.js';
+import { resultsFromJsonReport, toAsk, verdictsOf, writeJunitFile } from './junit-out.js';
 import { displayUrl, printLine } from './log.js';
 import { optionEnvVars, resolveOptions, type ResolvedOptions } from './options.js';
 import { readJsonFile, isSpool, sentCopyOf } from './spool.js';
-import { uploadFile, type UploadResult } from './upload.js';
+import { isPlaywrightReport, readUploadFile, uploadFile, type UploadResult } from './upload.js';
 import { fromNetworkError } from './upload-error.js';
 
 const USAGE = `Usage: flackyness-reporter upload [--url <server>] <file>...
+       flackyness-reporter junit [--url <server>] <report.json> [-o <junit.xml>]
 
 Sends files to a Flackyness server:
   - spool files, written by the reporter when the server could not be reached: the run is
@@ -23,8 +30,13 @@ Sends files to a Flackyness server:
 A spool file the server stored is renamed <file>.sent, so that uploading the spool directory
 again skips it (a file written by the outputFile option is left as it is).
 
+junit writes, from a Playwright JSON report, the JUnit XML file of the reporter's junitOutput
+option: each failure starts with the server's verdict ("[known flaky 7% (3–12%)] ...", "[new] ...");
+without a server that answers within 5 s, it is written without them.
+
 Options:
   --url <server>   server base URL; else $${optionEnvVars.url}; else the one the spool file recorded
+  -o, --output     junit: the file to write (default: $${optionEnvVars.junitOutput}, else junit.xml)
   -h, --help       show this help
 
 Environment:
@@ -36,6 +48,8 @@ Environment:
 `;
 
 const DEFAULT_DEADLINE_MS = 120_000;
+/** As the reporter at the end of a run: a CI job should not wait long for verdicts. */
+const VERDICT_TIMEOUT_MS = 5000;
 
 interface Target {
 	url: string;
@@ -83,13 +97,53 @@ async function uploadOne(file: string, target: Target, options: ResolvedOptions,
 	}
 }
 
+/** `junit`: the file is written whatever the server says; exit code 1 only when it is not. */
+async function junit(report: string, output: string, url: string | undefined, env: Record<string, string | undefined>): Promise<number> {
+	let json: unknown;
+	try {
+		json = readUploadFile(report).json;
+	} catch (err) {
+		printLine(`${report}: ${(err as { code?: string }).code === 'ENOENT' ? 'file not found' : (err as Error).message}`);
+		return 1;
+	}
+	if (!isPlaywrightReport(json)) {
+		printLine(`${report}: not a Playwright JSON report`);
+		return 1;
+	}
+	const full = json as unknown as JSONReport;
+	const results = resultsFromJsonReport(full);
+	const { token } = resolveOptions({}, env, printLine);
+	const asked = url && token ? toAsk(results, (r) => r.outcome) : [];
+	const identities = asked.map((r) => ({ file: r.file, titlePath: r.titlePath, projectName: r.projectName ?? '' }));
+	const answer = asked.length ? await requestVerdicts({ url: url!, token: token!, timeoutMs: VERDICT_TIMEOUT_MS }, identities) : undefined;
+	const verdictOf = verdictsOf(asked, answer);
+	const { defaultBranch } = detectCi({ env, shard: null, cwd: process.cwd() });
+	try {
+		const file = writeJunitFile(output, {
+			entries: results.map((result) => {
+				const verdict = verdictOf.get(result);
+				return verdict ? { result, verdict } : { result };
+			}),
+			durationMs: Math.round(full.stats.duration),
+			startedAt: full.stats.startTime,
+			...(defaultBranch ? { defaultBranch } : {})
+		});
+		const why = answer && 'error' in answer ? `no verdicts (${answer.error})` : !asked.length ? 'no verdicts asked' : `${verdictOf.size} verdicts`;
+		printLine(`${file}: ${results.length} tests, ${why}`);
+		return 0;
+	} catch (err) {
+		printLine(`could not write ${output}: ${(err as Error).message}`);
+		return 1;
+	}
+}
+
 async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
 	let parsed;
 	try {
 		parsed = parseArgs({
 			args: argv,
 			allowPositionals: true,
-			options: { url: { type: 'string' }, help: { type: 'boolean', short: 'h' } }
+			options: { url: { type: 'string' }, output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } }
 		});
 	} catch (err) {
 		process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
@@ -100,8 +154,9 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
 		process.stdout.write(USAGE);
 		return 0;
 	}
-	if (command !== 'upload' || files.length === 0) {
-		process.stderr.write(command && command !== 'upload' ? `unknown command ${JSON.stringify(command)}\n\n${USAGE}` : USAGE);
+	const known = command === 'upload' || command === 'junit';
+	if (!known || files.length === 0 || (command === 'junit' && files.length > 1)) {
+		process.stderr.write(command && !known ? `unknown command ${JSON.stringify(command)}\n\n${USAGE}` : USAGE);
 		return 2;
 	}
 	// The flag, typed for this one command, wins over the environment, which wins over the spool
@@ -114,6 +169,7 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
 		printLine(`invalid ${from} (${JSON.stringify(raw)}): expected an http(s) URL`);
 		return 2;
 	}
+	if (command === 'junit') return junit(files[0]!, parsed.values.output ?? env[optionEnvVars.junitOutput]?.trim() ?? 'junit.xml', given, env);
 	const options = resolveOptions({}, { ...env, [optionEnvVars.url]: undefined }, printLine);
 	if (!options.token) {
 		printLine(`${optionEnvVars.token} is not set`);

@@ -3,7 +3,7 @@
  * tests, and the run passes only when every failure is known flaky or quarantined. Anything the
  * reporter is unsure of leaves Playwright's result as it is.
  */
-import type HttpClient from './http-client.js';
+import HttpClient from './http-client.js';
 import { MAX_VERDICT_TESTS, verdictResponseSchema, type RunStatus, type TestVerdict } from './protocol.js';
 import type { TestIdentity } from './quarantine.js';
 
@@ -31,6 +31,29 @@ export function failOnSkip(status: RunStatus, failedTests: number, otherErrors: 
 	if (!configured) return `failOn new: no server to ask (FLACKYNESS_URL and FLACKYNESS_TOKEN); ${STANDS}`;
 	if (failedTests > MAX_VERDICT_TESTS) return `failOn new: ${failedTests} failures are more than known flakes; ${STANDS}`;
 	return undefined;
+}
+
+/** Where to ask for verdicts, and how long to wait for them. */
+export interface VerdictServer {
+	url: string;
+	token: string;
+	userAgent?: string;
+	/** For the whole request, retry included: the answer is wanted at the very end of a CI job. */
+	timeoutMs: number;
+}
+
+/**
+ * The one verdict request of a run, shared by `failOn: 'new'` and the JUnit file (and the `junit`
+ * command): within `timeoutMs`, never thrown.
+ */
+export async function requestVerdicts(server: VerdictServer, tests: readonly TestIdentity[]): Promise<VerdictAnswer> {
+	const http = new HttpClient({ baseUrl: server.url, token: server.token, requestTimeoutMs: server.timeoutMs, userAgent: server.userAgent });
+	http.armDeadline(server.timeoutMs);
+	try {
+		return await fetchVerdicts(http, tests);
+	} finally {
+		await http.close();
+	}
 }
 
 /** The verdicts of `tests`, in their order; an error (never thrown) when the server can't say. */
@@ -64,6 +87,12 @@ export function displayTitle(t: TestIdentity): string {
 	return [...(t.projectName ? [`[${t.projectName}]`] : []), t.file, ...t.titlePath].join(' › ');
 }
 
+/** "known flaky 7% (3–12%)": a flaky verdict with its failure chance, when the server has one. */
+export function knownFlaky(v: TestVerdict): string {
+	const c = v.failureChance;
+	return c ? `known flaky ${percent(c.estimate)} (${percentNumber(c.low)}–${percent(c.high)})` : 'known flaky';
+}
+
 /** Why a failure is forgiven, or undefined when it is not. */
 function forgiveness(v: TestVerdict): string | undefined {
 	if (v.state === 'quarantined') {
@@ -71,9 +100,7 @@ function forgiveness(v: TestVerdict): string | undefined {
 		const reason = v.quarantine?.reason ? `: ${v.quarantine.reason}` : '';
 		return `quarantined${until}${reason}`;
 	}
-	if (v.state !== 'flaky') return undefined;
-	const c = v.failureChance;
-	return c ? `known flaky ${percent(c.estimate)} (${percentNumber(c.low)}–${percent(c.high)})` : 'known flaky';
+	return v.state === 'flaky' ? knownFlaky(v) : undefined;
 }
 
 /** What a failure that is not forgiven is. */

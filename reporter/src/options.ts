@@ -38,6 +38,13 @@ export interface FlackynessOptions {
 	 * Env `FLACKYNESS_OUTPUT_FILE`. Default: none.
 	 */
 	outputFile?: string;
+	/**
+	 * Also write a JUnit XML file here, for GitLab's `artifacts:reports:junit`, whose failures start
+	 * with the server's verdict ("[known flaky 7% (3–12%)] …", "[new] …"); without an answer from
+	 * the server within 5 s, it is written without them. Relative to the config directory.
+	 * Env `FLACKYNESS_JUNIT_OUTPUT`. Default: none.
+	 */
+	junitOutput?: string;
 	/** Do nothing at all. Env `FLACKYNESS_DISABLED`. Default false. */
 	disabled?: boolean;
 	/**
@@ -72,8 +79,8 @@ export interface FlackynessOptions {
 	failOn?: FailOn;
 }
 
-export type ResolvedOptions = Required<Omit<FlackynessOptions, 'url' | 'token' | 'outputFile'>> &
-	Pick<FlackynessOptions, 'url' | 'token' | 'outputFile'>;
+type Unset = 'url' | 'token' | 'outputFile' | 'junitOutput';
+export type ResolvedOptions = Required<Omit<FlackynessOptions, Unset>> & Pick<FlackynessOptions, Unset>;
 
 interface OptionSpec<T> {
 	env: string;
@@ -156,6 +163,7 @@ const specs: { [K in keyof ResolvedOptions]-?: OptionSpec<ResolvedOptions[K]> } 
 		expected: 'true or false'
 	},
 	outputFile: { env: 'FLACKYNESS_OUTPUT_FILE', default: undefined, parse: nonEmpty, expected: 'a file path' },
+	junitOutput: { env: 'FLACKYNESS_JUNIT_OUTPUT', default: undefined, parse: nonEmpty, expected: 'a file path' },
 	disabled: { env: 'FLACKYNESS_DISABLED', default: false, parse: boolean, expected: 'true or false' },
 	spoolDir: { env: 'FLACKYNESS_SPOOL_DIR', default: 'flackyness-spool', parse: nonEmpty, expected: 'a directory path' },
 	quarantine: {

@@ -4,8 +4,9 @@ import path from 'node:path';
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
 import FlackynessApi, { type QuarantineList } from './api.js';
 import { detectCi } from './ci.js';
-import { decideFailOn, failOnSkip, fetchVerdicts, type FailOnDecision } from './fail-on.js';
+import { decideFailOn, failOnSkip, requestVerdicts, type FailOnDecision, type VerdictAnswer } from './fail-on.js';
 import HttpClient from './http-client.js';
+import { toAsk, verdictsOf, writeJunitFile } from './junit-out.js';
 import { createDebug, displayUrl, printLine } from './log.js';
 import { resolveOptions, type FlackynessOptions, type ResolvedOptions } from './options.js';
 import type { CompleteRunInput, OpenRunInput, RunStats, TestResultInput } from './protocol.js';
@@ -23,7 +24,7 @@ interface PlaywrightAddedOptions {
 }
 
 const QUARANTINE_TIMEOUT_MS = 3000;
-/** `failOn: 'new'` asks at the very end of the run: a CI job should not wait long for a second opinion. */
+/** Verdicts (failOn 'new', the JUnit file) are asked at the very end of the run: a CI job should not wait long for a second opinion. */
 const VERDICT_TIMEOUT_MS = 5000;
 
 function packageVersion(): string {
@@ -65,6 +66,8 @@ export default class FlackynessReporter implements Reporter {
 	private quarantineList: Promise<QuarantineList | null> | undefined;
 	/** Every result, when it must all be written at the end (outputFile, or no token to send it with). */
 	private recorded: TestResultInput[] | undefined;
+	/** Each test's result, for the JUnit file (junitOutput). */
+	private junitResults: Map<TestCase, TestResultInput> | undefined;
 	private readonly done = new Set<TestCase>();
 	private otherErrors = 0;
 	private hookErrors = 0;
@@ -141,6 +144,7 @@ export default class FlackynessReporter implements Reporter {
 		this.open = { idempotencyKey: randomUUID(), ci, playwrightVersion: config.version, startedAt: this.startedAt.toISOString() };
 		this.debug(`run ${this.open.idempotencyKey}: ${JSON.stringify(ci)}`);
 		if (options.outputFile || (options.url && !options.token)) this.recorded = [];
+		if (options.junitOutput) this.junitResults = new Map();
 		if (!options.url || !options.token) return;
 		const http = new HttpClient({
 			baseUrl: options.url,
@@ -172,6 +176,7 @@ export default class FlackynessReporter implements Reporter {
 			return;
 		}
 		this.recorded?.push(result);
+		this.junitResults?.set(test, result);
 		this.stream?.add(result);
 	}
 
@@ -192,7 +197,15 @@ export default class FlackynessReporter implements Reporter {
 		const stats = countOutcomes(tests);
 		const complete: CompleteRunInput = { status: result.status, durationMs: Math.max(0, Math.round(result.duration)), stats };
 		// Asked while the run uploads, so that the answer adds no waiting of its own.
-		const failOn = this.askVerdicts(result, tests);
+		const unexpected = tests.filter((t) => t.outcome() === 'unexpected');
+		const skip = this.options.failOn === 'new' ? failOnSkip(result.status, unexpected.length, this.otherErrors, this.canAsk()) : '';
+		// One request for both: the JUnit file wants the failures and the tests that passed on retry.
+		const asked = this.junitResults
+			? toAsk(tests, (t) => t.outcome())
+			: skip === undefined
+				? unexpected
+				: [];
+		const verdicts = this.askVerdicts(asked);
 		const quarantine = await this.judgeQuarantine(tests);
 		const upload = await this.upload(complete);
 		this.writeOutputFile(complete);
@@ -204,7 +217,9 @@ export default class FlackynessReporter implements Reporter {
 				...(quarantine ? { quarantine: { ...quarantine, mode: this.options.quarantine } } : {})
 			})
 		);
-		const decision = await failOn;
+		const answer = await verdicts;
+		this.writeJunit(tests, complete, asked, answer);
+		const decision = this.failOnDecision(skip, unexpected, answer);
 		for (const line of decision?.lines ?? []) printLine(line);
 		if (upload.kind === 'failed' && upload.failsRun) return { status: 'failed' };
 		if (decision?.pass) return { status: 'passed' };
@@ -212,19 +227,51 @@ export default class FlackynessReporter implements Reporter {
 		return undefined;
 	}
 
-	/** `failOn: 'new'`: never throws; undefined when there is nothing to decide or say. */
-	private async askVerdicts(result: FullResult, tests: TestCase[]): Promise<FailOnDecision | undefined> {
-		const { options } = this;
-		if (options.failOn !== 'new') return undefined;
-		const failed = tests.filter((t) => t.outcome() === 'unexpected').map((t) => this.identity(t));
-		const skip = failOnSkip(result.status, failed.length, this.otherErrors, Boolean(options.url && options.token));
+	/** `failOn: 'new'`: undefined when there is nothing to decide or say. */
+	private failOnDecision(skip: string | undefined, unexpected: TestCase[], answer: VerdictAnswer | undefined): FailOnDecision | undefined {
 		if (skip !== undefined) return skip ? { pass: false, lines: [skip] } : undefined;
-		const http = new HttpClient({ baseUrl: options.url!, token: options.token!, requestTimeoutMs: VERDICT_TIMEOUT_MS, userAgent: this.userAgent() });
-		http.armDeadline(VERDICT_TIMEOUT_MS);
+		// failOnSkip lets through no more failures than one request holds, and they were asked first.
+		const own: VerdictAnswer = !answer ? { error: 'not asked' } : 'error' in answer ? answer : { verdicts: answer.verdicts.slice(0, unexpected.length) };
+		return decideFailOn(unexpected.map((t) => this.identity(t)), own);
+	}
+
+	private canAsk(): boolean {
+		return Boolean(this.options.url && this.options.token);
+	}
+
+	/** The verdicts of `tests`, in their order; undefined when nothing is asked. Never throws. */
+	private async askVerdicts(tests: TestCase[]): Promise<VerdictAnswer | undefined> {
+		const { url, token } = this.options;
+		if (!tests.length || !url || !token) return undefined;
+		const server = { url, token, timeoutMs: VERDICT_TIMEOUT_MS, userAgent: this.userAgent() };
+		return requestVerdicts(server, tests.map((t) => this.identity(t)));
+	}
+
+	/**
+	 * junitOutput: every recorded result, in the suite's order, each with its verdict when the
+	 * server gave one. A file that can't be written costs a line, never the run.
+	 */
+	private writeJunit(tests: TestCase[], complete: CompleteRunInput, asked: TestCase[], answer: VerdictAnswer | undefined): void {
+		const results = this.junitResults;
+		if (!results || !this.options.junitOutput) return;
+		const file = path.resolve(this.configDir, this.options.junitOutput);
 		try {
-			return decideFailOn(failed, await fetchVerdicts(http, failed));
-		} finally {
-			await http.close();
+			if (answer && 'error' in answer) this.debug(`JUnit file without verdicts: ${answer.error}`);
+			const verdictOf = verdictsOf(asked, answer);
+			const entries = tests.flatMap((t) => {
+				const result = results.get(t);
+				const verdict = verdictOf.get(t);
+				return result ? [verdict ? { result, verdict } : { result }] : [];
+			});
+			const defaultBranch = this.open?.ci?.defaultBranch;
+			writeJunitFile(file, {
+				entries,
+				durationMs: complete.durationMs ?? 0,
+				startedAt: this.startedAt.toISOString(),
+				...(defaultBranch ? { defaultBranch } : {})
+			});
+		} catch (err) {
+			printLine(`could not write ${file}: ${describe(err)}`);
 		}
 	}
 

@@ -4,10 +4,10 @@
  * that also fails a test never seen before fails (until that test is quarantined), and so does a
  * run whose server is down.
  */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, runPlaywright } from '../helpers/playwright.js';
-import { ADMIN_TOKEN, startRealServer, waitFor, type Project, type RealServer } from './helpers/server.js';
+import { closedPort, healthState, onMain } from './helpers/history.js';
+import { ADMIN_TOKEN, startRealServer, waitFor, type RealServer } from './helpers/server.js';
 
 let server: RealServer;
 beforeAll(async () => {
@@ -16,37 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
 	await server?.destroy();
 });
-
-/** The GitLab job of a pipeline on the default branch at commit `n`. */
-function onMain(n: number): Record<string, string> {
-	return {
-		GITLAB_CI: 'true',
-		CI_COMMIT_SHA: (0xc0ffee00 + n).toString(16).padStart(40, '0'),
-		CI_COMMIT_BRANCH: 'main',
-		CI_COMMIT_REF_NAME: 'main',
-		CI_DEFAULT_BRANCH: 'main',
-		CI_PIPELINE_ID: String(4000 + n),
-		CI_JOB_ID: String(8000 + n),
-		CI_JOB_NAME: 'e2e'
-	};
-}
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-	const probe = createServer();
-	await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-	const port = (probe.address() as { port: number }).port;
-	await new Promise((resolve) => probe.close(resolve));
-	return port;
-}
-
-async function healthState(project: Project, title: string): Promise<string | undefined> {
-	const rows = await server.query<{ state: string }>(
-		`SELECT h.state::text AS state FROM tests t JOIN test_health h ON h.test_id = t.id WHERE t.project_id = $1 AND t.title = $2`,
-		[project.id, title]
-	);
-	return rows[0]?.state;
-}
 
 // Real processes on a shared CI machine: minutes, not the default two.
 describe("failOn: 'new' with the real server", { timeout: 300_000 }, () => {
@@ -60,7 +29,7 @@ describe("failOn: 'new' with the real server", { timeout: 300_000 }, () => {
 			const seed = await runPlaywright('fail-on', { ...env, ...onMain(n), FIXTURE_FLAKY: 'retry' }, [], workdir);
 			expect(seed.code).toBe(0);
 		}
-		await waitFor('the analysis to call the test flaky', async () => (await healthState(project, 'pays with a card')) === 'flaky');
+		await waitFor('the analysis to call the test flaky', async () => (await healthState(server, project, 'pays with a card')) === 'flaky');
 
 		// Without failOn, a failure of the flaky test fails the run, as Playwright decides.
 		const plain = await runPlaywright('fail-on', { ...env, ...onMain(3), FIXTURE_FLAKY: 'fail' }, [], workdir);
