@@ -23,6 +23,7 @@ describe('the GitLab panel in a project’s settings', () => {
 	let server: ServerProcess;
 	let browser: Browser;
 	let gl: FakeGitlab;
+	let ingestToken: string;
 
 	const api = async (method: string, path: string, body?: unknown) => {
 		const headers: Record<string, string> = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -34,11 +35,23 @@ describe('the GitLab panel in a project’s settings', () => {
 	beforeAll(async () => {
 		await mkdir(SHOTS, { recursive: true });
 		gl = await new FakeGitlab().start();
-		gl.addProject({ id: 12, path: 'shop/web', name: 'Web shop' });
+		gl.addProject({ id: 12, path: 'shop/web', name: 'Web shop', mergeRequests: [3] });
 		gl.addToken(GITLAB_TOKEN, { scopes: ['api'], access: { 12: ACCESS.maintainer } });
 		db = await createPostgresDatabase();
-		server = await startServer({ DATABASE_URL: db.url, ADMIN_TOKEN, ADMIN_EMAIL, ADMIN_PASSWORD, DEMO: 'false', RATE_LIMIT_LOGIN: '100', RATE_LIMIT_ADMIN: '1000' });
-		expect((await api('POST', '/admin/projects', { slug: 'shop', name: 'Web shop' })).status).toBe(201);
+		server = await startServer({
+			DATABASE_URL: db.url,
+			ADMIN_TOKEN,
+			ADMIN_EMAIL,
+			ADMIN_PASSWORD,
+			DEMO: 'false',
+			RATE_LIMIT_LOGIN: '100',
+			RATE_LIMIT_ADMIN: '1000',
+			ANALYSIS_POLL_MS: '100',
+			GITLAB_POLL_MS: '100'
+		});
+		const created = await api('POST', '/admin/projects', { slug: 'shop', name: 'Web shop' });
+		expect(created.status).toBe(201);
+		ingestToken = created.body!.token as string;
 		browser = await chromium.launch({
 			executablePath: '/usr/bin/chromium',
 			args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
@@ -138,5 +151,46 @@ describe('the GitLab panel in a project’s settings', () => {
 			await new Promise((resolve) => proxy.close(resolve));
 		}
 		expect((await api('DELETE', '/projects/shop/integrations/gitlab')).status).toBe(204);
+	});
+
+	it('shows a report GitLab refused, and sends it again once the token is fixed', async () => {
+		expect((await api('PUT', '/projects/shop/integrations/gitlab', { url: gl.url, token: GITLAB_TOKEN, gitlabProject: 'shop/web', mrNotes: true, commitStatus: true })).status).toBe(200);
+		gl.fault({ status: 401, path: /\/statuses\// });
+		const ingest = async (path: string, body: unknown) => {
+			const res = await fetch(`${server.url}/api/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${ingestToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+			expect(res.status).toBeLessThan(300);
+			return (await res.json()) as { runId: string };
+		};
+		const ci = { provider: 'gitlab', branch: 'feature/z', commitSha: 'abc1234def567890', pipelineId: '77', jobId: '770', jobName: 'e2e', mrIid: 3, projectPath: 'shop/web' };
+		const { runId } = await ingest('/runs', { ci });
+		const at = new Date().toISOString();
+		await ingest(`/runs/${runId}/results`, {
+			results: [
+				{ file: 'cart.spec.ts', titlePath: ['cart', 'adds an item'], outcome: 'expected', expectedStatus: 'passed', status: 'passed', attempts: 1, failedAttempts: 0, durationMs: 800, startedAt: at },
+				{ file: 'cart.spec.ts', titlePath: ['cart', 'pays'], outcome: 'unexpected', expectedStatus: 'passed', status: 'failed', attempts: 1, failedAttempts: 1, durationMs: 900, startedAt: at, error: { message: 'Error: card declined' } }
+			]
+		});
+		await ingest(`/runs/${runId}/complete`, { status: 'failed' });
+		await expect.poll(async () => ((await api('GET', '/projects/shop/integrations/gitlab')).body!.reports as { failed: number }).failed, { timeout: 20_000 }).toBe(1);
+
+		const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 900 } });
+		const page = await context.newPage();
+		await page.goto('/projects/shop/settings');
+		await page.getByLabel('E-mail').fill(ADMIN_EMAIL);
+		await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+		await page.getByRole('button', { name: 'Sign in' }).click();
+		const reports = page.getByTestId('gitlab-reports');
+		await expect.poll(() => reports.getByRole('alert').textContent()).toMatch(/1 report given up\. Last failure \(pipeline 77,\s+just now\): GitLab refused the token \(401/);
+		await reports.scrollIntoViewIfNeeded();
+		await page.screenshot({ path: `${SHOTS}settings-gitlab-reports-failed.png`, fullPage: true });
+		await reports.getByTestId('gitlab-retry').click();
+		await expect.poll(() => page.getByTestId('gitlab').getByRole('status').first().textContent()).toContain('1 report will be sent again in a moment.');
+		await expect.poll(async () => gl.notes.length, { timeout: 20_000 }).toBe(1);
+		await page.reload();
+		await expect.poll(() => reports.textContent()).toMatch(/Last written\s+[\w ]+ for pipeline 77: status failed on abc1234d; note written on !3\./);
+		expect(await reports.getByRole('alert').count()).toBe(0);
+		await page.screenshot({ path: `${SHOTS}settings-gitlab-reports.png`, fullPage: true });
+		expect(gl.notes[0]!.body).toContain('1 new failure');
+		await context.close();
 	});
 });

@@ -6,6 +6,14 @@ export interface SystemHealth {
 	analysisQueue: { pending: number; oldestEnqueuedAt: string | null };
 	runningRuns: number;
 	retentionDays: number;
+	/** Pipeline reports to GitLab (MR notes, commit statuses) over every project. */
+	gitlabReports: {
+		pending: number;
+		retrying: number;
+		failed: number;
+		lastFailure: { at: string; pipelineId: string; kind: string | null; message: string } | null;
+		lastSuccess: { at: string; pipelineId: string; outcome: string | null } | null;
+	};
 }
 
 /** 1536 → "1.5 KiB": sizes as `du -h` and psql's pg_size_pretty write them. */

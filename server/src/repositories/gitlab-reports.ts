@@ -145,6 +145,15 @@ export async function reportQueueState(prisma: PrismaClient, projectId?: string)
 	};
 }
 
+/** Failed reports of a project due again now, with fresh attempts (after the token or access was fixed). */
+export async function retryFailedReports(prisma: PrismaClient, projectId: string): Promise<number> {
+	const { count } = await prisma.gitlabJob.updateMany({
+		where: { projectId, state: 'failed' },
+		data: { state: 'pending', attempts: 0, runAfter: new Date(), lockedAt: null, updatedAt: new Date() }
+	});
+	return count;
+}
+
 /** Counts by state over every project, for the /metrics gauge. */
 export async function reportCounts(prisma: PrismaClient): Promise<Array<{ state: string; count: number }>> {
 	const groups = await prisma.gitlabJob.groupBy({ by: ['state'], _count: { _all: true } });

@@ -256,6 +256,13 @@ describe('MR notes and commit statuses (a real server over HTTP on PostgreSQL, a
 		// The token is in no answer, no row in clear, no metric.
 		const dump = await t.db.pool.query(`SELECT row_to_json(j)::text AS j FROM gitlab_jobs j UNION ALL SELECT row_to_json(i)::text FROM gitlab_integrations i`);
 		for (const text of [JSON.stringify(settings.body), JSON.stringify(health.body), metrics, ...dump.rows.map((r) => r.j as string)]) expect(text).not.toContain(TOKEN);
+
+		// Once the token is fixed, an admin sends it again.
+		expect((await api('POST', '/api/v1/projects/shop/integrations/gitlab/reports/retry', undefined, ingest)).status).toBe(403);
+		expect((await api('POST', '/api/v1/projects/shop/integrations/gitlab/reports/retry')).body).toEqual({ requeued: 1 });
+		await reported(205);
+		expect((await api('GET', '/api/v1/projects/shop/integrations/gitlab')).body.reports).toMatchObject({ failed: 0, lastSuccess: { pipelineId: '205' } });
+		expect(gl.statuses.find((st) => st.sha === sha('m5'))).toMatchObject({ state: 'success' });
 	});
 
 	it('keeps ingesting and analysing while GitLab hangs', async () => {

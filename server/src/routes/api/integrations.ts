@@ -5,7 +5,7 @@ import { gitlabCallCounter } from '../../integrations/gitlab-metrics.js';
 import { checkGitlabConnection, effectiveGitlabProject, tokenContext, type CheckStatus } from '../../integrations/gitlab.js';
 import { HttpError } from '../../lib/http-errors.js';
 import { findProject } from '../../repositories/projects.js';
-import { reportQueueState } from '../../repositories/gitlab-reports.js';
+import { reportQueueState, retryFailedReports } from '../../repositories/gitlab-reports.js';
 import { reportQueueSchema } from './gitlab-schemas.js';
 import { deleteGitlabIntegration, findGitlabIntegration, saveGitlabIntegration, type GitlabIntegrationRow } from '../../repositories/gitlab.js';
 
@@ -222,6 +222,26 @@ const integrations: FastifyPluginAsyncZod = async (app) => {
 			if (!result) throw new HttpError(409, `The GitLab connection of "${request.params.id}" was removed or changed during the test; test it again`);
 			request.log.info({ event: 'gitlab.checked', projectId: row.projectId, status: result.status }, 'GitLab connection tested');
 			return result;
+		}
+	);
+
+	app.post(
+		`${path}/reports/retry`,
+		{
+			...common,
+			schema: {
+				summary: 'Send the reports GitLab refused (MR notes, commit statuses) again, e.g. after the token or its access was fixed',
+				tags,
+				security,
+				params: projectParams,
+				response: { 200: z.object({ requeued: z.number().int().describe('failed reports due again now') }), '4xx': errorBodySchema }
+			}
+		},
+		async (request) => {
+			const row = await connectionOr404(request.params.id);
+			const requeued = await retryFailedReports(app.db.prisma, row.projectId);
+			request.log.info({ event: 'gitlab.reports_retried', projectId: row.projectId, requeued }, 'failed GitLab reports queued again');
+			return { requeued };
 		}
 	);
 };

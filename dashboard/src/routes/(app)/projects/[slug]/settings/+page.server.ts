@@ -82,6 +82,11 @@ export const actions = {
 		if (!r.ok) return fail(r.status === 403 ? 403 : 400, { action: 'gitlab', message: r.message });
 		return { action: 'gitlab', done: 'GitLab connection removed; its token is deleted.' };
 	},
+	gitlabRetry: async (event) => {
+		const r = await call<{ requeued: number }>(event, 'POST', `/projects/${slugOf(event.params)}/integrations/gitlab/reports/retry`);
+		if (!r.ok) return fail(r.status === 403 ? 403 : 400, { action: 'gitlab', message: r.message });
+		return { action: 'gitlab', done: `${r.data.requeued} report${r.data.requeued === 1 ? '' : 's'} will be sent again in a moment.` };
+	},
 	deleteProject: async (event) => {
 		const form = await event.request.formData();
 		if (String(form.get('confirm') ?? '').trim() !== event.params.slug) {

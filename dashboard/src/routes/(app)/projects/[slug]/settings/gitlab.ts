@@ -9,6 +9,16 @@ export interface GitlabView {
 	createdAt: string;
 	updatedAt: string;
 	lastCheck: { at: string; ok: boolean; status: string; message: string } | null;
+	reports: GitlabReports;
+}
+
+/** The queue of pipeline reports (MR notes and commit statuses) to GitLab. */
+export interface GitlabReports {
+	pending: number;
+	retrying: number;
+	failed: number;
+	lastFailure: { at: string; pipelineId: string; kind: string | null; message: string } | null;
+	lastSuccess: { at: string; pipelineId: string; outcome: string | null } | null;
 }
 
 /** POST …/integrations/gitlab/test */
