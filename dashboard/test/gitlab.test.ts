@@ -32,6 +32,17 @@ describe('the GitLab panel in a project’s settings', () => {
 		return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> | null };
 	};
 
+	/** The project's settings page, signed in as the admin. */
+	async function settingsPage(baseURL: string) {
+		const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 900 } });
+		const page = await context.newPage();
+		await page.goto('/projects/shop/settings');
+		await page.getByLabel('E-mail').fill(ADMIN_EMAIL);
+		await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+		await page.getByRole('button', { name: 'Sign in' }).click();
+		return { context, page };
+	}
+
 	beforeAll(async () => {
 		await mkdir(SHOTS, { recursive: true });
 		gl = await new FakeGitlab().start();
@@ -66,12 +77,7 @@ describe('the GitLab panel in a project’s settings', () => {
 	});
 
 	it('connects, explains a bad URL, tests the connection and removes it, never showing the token', async () => {
-		const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 900 } });
-		const page = await context.newPage();
-		await page.goto('/projects/shop/settings');
-		await page.getByLabel('E-mail').fill(ADMIN_EMAIL);
-		await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-		await page.getByRole('button', { name: 'Sign in' }).click();
+		const { context, page } = await settingsPage(server.url);
 		const panel = page.getByTestId('gitlab');
 		await expect.poll(() => panel.getByRole('button', { name: 'Connect' }).count()).toBe(1);
 		expect(await panel.getByLabel('Merge request notes').isChecked()).toBe(true);
@@ -137,12 +143,7 @@ describe('the GitLab panel in a project’s settings', () => {
 			API_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
 		});
 		try {
-			const context = await browser.newContext({ baseURL: front.url });
-			const page = await context.newPage();
-			await page.goto('/projects/shop/settings');
-			await page.getByLabel('E-mail').fill(ADMIN_EMAIL);
-			await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-			await page.getByRole('button', { name: 'Sign in' }).click();
+			const { context, page } = await settingsPage(front.url);
 			await expect.poll(() => page.content(), { timeout: 15_000 }).toContain('could not answer the GitLab connection');
 			expect(await page.getByTestId('gitlab').getByRole('button', { name: 'Connect' }).count()).toBe(0);
 			await context.close();
@@ -173,12 +174,7 @@ describe('the GitLab panel in a project’s settings', () => {
 		await ingest(`/runs/${runId}/complete`, { status: 'failed' });
 		await expect.poll(async () => ((await api('GET', '/projects/shop/integrations/gitlab')).body!.reports as { failed: number }).failed, { timeout: 20_000 }).toBe(1);
 
-		const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 900 } });
-		const page = await context.newPage();
-		await page.goto('/projects/shop/settings');
-		await page.getByLabel('E-mail').fill(ADMIN_EMAIL);
-		await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-		await page.getByRole('button', { name: 'Sign in' }).click();
+		const { context, page } = await settingsPage(server.url);
 		const reports = page.getByTestId('gitlab-reports');
 		await expect.poll(() => reports.getByRole('alert').textContent()).toMatch(/1 report given up\. Last failure \(pipeline 77,\s+just now\): GitLab refused the token \(401/);
 		await reports.scrollIntoViewIfNeeded();
