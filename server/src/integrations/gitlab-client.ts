@@ -145,7 +145,11 @@ export class GitlabClient {
 			this.#observe?.(operation, 'ok');
 			return answer;
 		} catch (err) {
-			if (err instanceof GitlabError) this.#observe?.(operation, err.kind);
+			if (err instanceof GitlabError) {
+				this.#observe?.(operation, err.kind);
+				// GitLab's words are logged and shown: a server that echoes the token must not leak it there.
+				if (err.message.includes(this.#token)) err.message = err.message.split(this.#token).join('[token]');
+			}
 			throw err;
 		}
 	}
