@@ -44,9 +44,9 @@ function gitlab(projectDir: string): Record<string, string> {
 const title = (r: StoredResult) => r.titlePath.at(-1);
 
 /** The attachments of a run's tests, by title; every path names a file the run left in `base`. */
-function checkOnDisk(results: StoredResult[], base: string) {
-	const byTitle = Object.fromEntries(results.map((r) => [title(r), r.attachments]));
-	for (const a of Object.values(byTitle).flatMap((list) => list ?? [])) {
+function checkOnDisk(results: StoredResult[], base: string): Record<string, StoredResult['attachments']> {
+	const byTitle: Record<string, StoredResult['attachments']> = Object.fromEntries(results.map((r) => [title(r), r.attachments]));
+	for (const a of results.flatMap((r) => r.attachments ?? [])) {
 		expect(existsSync(path.join(base, a.path)), a.path).toBe(true);
 	}
 	return byTitle;
