@@ -133,6 +133,111 @@ export const annotationSchema = z.object({
 	description: text(4096).optional()
 });
 
+/** Files per result that are named: a failed attempt leaves a trace, a screenshot, a video, perhaps a few more. */
+export const MAX_ATTACHMENTS = 20;
+export const MAX_ATTACHMENT_PATH = 1024;
+
+// eslint-disable-next-line no-control-regex -- control characters are what this refuses
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Whether `p` can name a file inside a GitLab job's artifacts: relative, with forward slashes, in
+ * canonical form (no empty, `.` or `..` segment), no drive letter, no control character. Links are
+ * built by appending it to the job's URL, so anything that could climb out of that tree is refused.
+ */
+export function isArtifactPath(p: string): boolean {
+	if (p === '' || p.length > MAX_ATTACHMENT_PATH || CONTROL.test(p) || p.includes('\\')) return false;
+	if (p.startsWith('/') || /^[A-Za-z]:/.test(p)) return false;
+	return p.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+}
+
+const slashes = (s: string) => s.replace(/\\/g, '/').replace(/^([a-z]):/, (_, drive: string) => `${drive.toUpperCase()}:`);
+const parentOf = (s: string) => s.slice(0, Math.max(0, s.lastIndexOf('/')));
+
+/**
+ * `file` relative to the directory `base` (both absolute, with either kind of slash: a report
+ * written on Windows is read on Linux), or undefined when it does not lie inside `base` or the
+ * result would not be an artifact path. Pure string work, so that the reporter and the server's
+ * report parser give the same answer for the same run.
+ */
+export function artifactPathUnder(base: string, file: string): string | undefined {
+	const root = slashes(base).replace(/\/+$/, '');
+	const target = slashes(file);
+	if (!target.startsWith(`${root}/`)) return undefined;
+	const relative = target.slice(root.length + 1);
+	return isArtifactPath(relative) ? relative : undefined;
+}
+
+/**
+ * Where attachment paths are counted from when the CI did not say (GitLab's CI_PROJECT_DIR): the
+ * deepest directory holding both the config file and the test directory. With the config at the
+ * repository's top, as is usual, that is the repository, which GitLab's artifact paths start from.
+ */
+export function defaultProjectDir(configFile: string | null | undefined, rootDir: string | null | undefined): string | undefined {
+	const dirs = [configFile ? parentOf(slashes(configFile)) : undefined, rootDir ? slashes(rootDir).replace(/\/+$/, '') : undefined].filter(
+		(d): d is string => d !== undefined
+	);
+	if (dirs.length === 0) return undefined;
+	let common = dirs[0]!;
+	for (const dir of dirs.slice(1)) {
+		while (common !== '' && dir !== common && !dir.startsWith(`${common}/`)) common = parentOf(common);
+	}
+	// The file system's root is no project directory: every path would be "inside" it.
+	return common === '' || /^[A-Z]:$/.test(common) ? undefined : common;
+}
+
+/**
+ * A file Playwright left behind for a failed attempt (trace, screenshot, video…): where it lies
+ * relative to the project directory (CI_PROJECT_DIR in GitLab), never its contents. Producers drop
+ * what does not fit; the server refuses it like any other invalid field.
+ */
+export const attachmentSchema = z.object({
+	name: text(255).min(1),
+	contentType: text(255),
+	/** Relative to the project directory, with forward slashes. */
+	path: z
+		.string()
+		.refine(isArtifactPath, 'must be a relative path with forward slashes, at most 1024 characters, without "..", "." or empty segments')
+		.overwrite(storableText),
+	/** The attempt's retry index (0 for the first run). */
+	attempt: z.number().int().min(0).max(99)
+});
+export type Attachment = z.infer<typeof attachmentSchema>;
+
+/** A failed attempt as the reporter (TestResult) and a JSON report (`results[]`) both show it. */
+export interface FailedAttempt {
+	retry: number;
+	attachments?: ReadonlyArray<{ name?: string | null; contentType?: string | null; path?: string | null }> | null;
+}
+
+/**
+ * The files failed attempts left behind, relative to `projectDir`, in attempt order, at most
+ * MAX_ATTACHMENTS. Bodies without a file, files outside `projectDir` and paths no link can be made
+ * of are left out: they are not worth refusing a result over. One function for the reporter and
+ * the server's report parser, so that both store the same thing.
+ */
+export function failedAttemptAttachments(attempts: ReadonlyArray<FailedAttempt>, projectDir: string | undefined): Attachment[] {
+	const out: Attachment[] = [];
+	if (projectDir === undefined) return out;
+	const seen = new Set<string>();
+	for (const attempt of attempts) {
+		const retry = Math.min(Math.max(0, Math.trunc(attempt.retry) || 0), 99);
+		for (const a of attempt.attachments ?? []) {
+			const relative = typeof a.path === 'string' ? artifactPathUnder(projectDir, a.path) : undefined;
+			if (relative === undefined || seen.has(`${retry}:${relative}`)) continue;
+			seen.add(`${retry}:${relative}`);
+			out.push({
+				name: clipStorable(a.name ?? '', 255) || 'attachment',
+				contentType: clipStorable(a.contentType ?? '', 255),
+				path: relative,
+				attempt: retry
+			});
+			if (out.length === MAX_ATTACHMENTS) return out;
+		}
+	}
+	return out;
+}
+
 /** One test's result in one run, after its last attempt. */
 export const testResultInputSchema = z.object({
 	/** Path of the spec file relative to the test directory, with forward slashes. */
@@ -153,7 +258,9 @@ export const testResultInputSchema = z.object({
 	startedAt: timestampSchema,
 	/** First error of the first failed attempt. */
 	error: testErrorSchema.optional(),
-	annotations: z.array(annotationSchema).max(100).default([])
+	annotations: z.array(annotationSchema).max(100).default([]),
+	/** Files left by the failed attempts, in attempt order; absent when there are none. */
+	attachments: z.array(attachmentSchema).max(MAX_ATTACHMENTS).optional()
 });
 export type TestResultInput = z.input<typeof testResultInputSchema>;
 export type TestResultData = z.output<typeof testResultInputSchema>;

@@ -9,7 +9,7 @@ import HttpClient from './http-client.js';
 import { toAsk, verdictsOf, writeJunitFile } from './junit-out.js';
 import { createDebug, displayUrl, printLine } from './log.js';
 import { resolveOptions, type FlackynessOptions, type ResolvedOptions } from './options.js';
-import type { CompleteRunInput, OpenRunInput, RunStats, TestResultInput } from './protocol.js';
+import { defaultProjectDir, type CompleteRunInput, type OpenRunInput, type RunStats, type TestResultInput } from './protocol.js';
 import { judgeQuarantine, type QuarantineVerdict, type TestIdentity } from './quarantine.js';
 import RunStream from './run-stream.js';
 import { inSerialGroup, isFinalAttempt, projectNameOf, relativeFile, serializeTest, titlePathOf, validateResult } from './serialize.js';
@@ -61,6 +61,8 @@ export default class FlackynessReporter implements Reporter {
 	private suite: Suite | undefined;
 	private startedAt = new Date();
 	private configDir = process.cwd();
+	/** What attachment paths are relative to: GitLab's CI_PROJECT_DIR, where its artifact paths start. */
+	private projectDir: string | undefined;
 	private open: (OpenRunInput & { idempotencyKey: string }) | undefined;
 	private stream: RunStream | undefined;
 	private quarantineList: Promise<QuarantineList | null> | undefined;
@@ -137,6 +139,8 @@ export default class FlackynessReporter implements Reporter {
 		this.suite = suite;
 		this.startedAt = new Date();
 		this.configDir = this.configDirOption ?? (config.configFile ? path.dirname(config.configFile) : config.rootDir);
+		const ciProjectDir = process.env.CI_PROJECT_DIR;
+		this.projectDir = ciProjectDir && path.isAbsolute(ciProjectDir) ? ciProjectDir : defaultProjectDir(config.configFile, config.rootDir);
 		const { options } = this;
 		if (options.disabled || this.mode === 'list' || (this.mode === 'merge' && options.mergeMode === 'skip')) return;
 		this.active = true;
@@ -169,7 +173,7 @@ export default class FlackynessReporter implements Reporter {
 
 	private record(test: TestCase): void {
 		this.done.add(test);
-		const result = serializeTest(test, this.config!.rootDir, this.startedAt);
+		const result = serializeTest(test, this.config!.rootDir, this.startedAt, this.projectDir);
 		const problem = validateResult(result);
 		if (problem) {
 			this.debug(`not sending ${result.file} ${result.titlePath.join(' > ')}: ${problem}`);

@@ -5,11 +5,21 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestCase, TestResult, TestError as PlaywrightError, Location } from '@playwright/test/reporter';
-import { clipStorable, testResultInputSchema, type TestError, type TestResultInput, type TestStatus } from './protocol.js';
+import {
+	clipStorable,
+	failedAttemptAttachments,
+	testResultInputSchema,
+	type Attachment,
+	type TestError,
+	type TestResultInput,
+	type TestStatus
+} from './protocol.js';
 
 export type ResultLike = Pick<TestResult, 'status' | 'retry' | 'duration' | 'startTime' | 'errors'> & {
 	/** Annotations added while the attempt ran (Playwright 1.52+). */
 	annotations?: ReadonlyArray<{ type: string; description?: string }>;
+	/** Files and bodies attached to the attempt (trace, screenshot, video, `testInfo.attach`). */
+	attachments?: ReadonlyArray<{ name: string; contentType: string; path?: string | undefined }>;
 };
 
 export interface SuiteLike {
@@ -194,12 +204,21 @@ function collectAnnotations(test: Pick<TestLike, 'annotations' | 'results'>): Te
 	return out;
 }
 
+/** The files the failed attempts left behind, relative to `projectDir`, as the server's JSON report parser reads them. */
+export function collectAttachments(test: Pick<TestLike, 'results' | 'expectedStatus'>, projectDir: string | undefined): Attachment[] {
+	return failedAttemptAttachments(
+		test.results.filter((r) => isFailedAttempt(r, test.expectedStatus)),
+		projectDir
+	);
+}
+
 /**
  * One test after its last attempt, as the server's JSON report parser reads the same test from
  * Playwright's JSON report. `runStartedAt` stands in for the start of a test that never ran
- * (interrupted run, `maxFailures`).
+ * (interrupted run, `maxFailures`). Attachment paths are made relative to `projectDir`; without
+ * it none are sent.
  */
-export function serializeTest(test: TestLike, rootDir: string, runStartedAt: Date): TestResultInput {
+export function serializeTest(test: TestLike, rootDir: string, runStartedAt: Date, projectDir?: string): TestResultInput {
 	const results = test.results;
 	const last = results[results.length - 1];
 	const durationMs = Math.round(results.reduce((sum, r) => sum + Math.max(0, r.duration), 0));
@@ -221,6 +240,8 @@ export function serializeTest(test: TestLike, rootDir: string, runStartedAt: Dat
 	};
 	const error = firstError(rootDir, test);
 	if (error) serialized.error = error;
+	const attachments = collectAttachments(test, projectDir);
+	if (attachments.length > 0) serialized.attachments = attachments;
 	return serialized;
 }
 

@@ -147,6 +147,15 @@ export interface TestDetail {
 	quarantine: { id: string; reason: string; createdBy: string; createdAt: string; expiresAt: string | null } | null;
 }
 
+/** A file a failed attempt left behind, as a path in the job's artifacts (relative to CI_PROJECT_DIR). */
+export interface Attachment {
+	name: string;
+	contentType: string;
+	path: string;
+	/** Retry index of the failed attempt, 0 for the first run. */
+	attempt: number;
+}
+
 export interface HistoryItem {
 	runId: string;
 	startedAt: string;
@@ -168,6 +177,7 @@ export interface HistoryItem {
 	infra: boolean;
 	shardIndex: number | null;
 	shardTotal: number | null;
+	attachments: Attachment[] | null;
 	error: { message: string; location: string | null; fingerprint: string | null } | null;
 }
 
@@ -219,6 +229,7 @@ export interface RunDetail extends RunRow {
 		errorMessage: string | null;
 		fingerprint: string | null;
 		state: HealthState | null;
+		attachments: Attachment[] | null;
 	}[];
 }
 

@@ -2,7 +2,7 @@ import { ciMetadataSchema, storableText, type CiMetadata } from 'flackyness-repo
 import { HttpError } from '../lib/http-errors.js';
 
 /** Metadata keys besides the CI ones that an upload may carry. */
-const EXTRA_KEYS = ['idempotencyKey', 'project'] as const;
+const EXTRA_KEYS = ['idempotencyKey', 'project', 'projectDir'] as const;
 const CI_KEYS = Object.keys(ciMetadataSchema.shape) as Array<keyof CiMetadata>;
 /** Every metadata key an upload may carry (headers, query string, multipart fields). */
 export const METADATA_KEYS: ReadonlyArray<keyof CiMetadata | (typeof EXTRA_KEYS)[number]> = [...CI_KEYS, ...EXTRA_KEYS];
@@ -14,6 +14,8 @@ export interface UploadMetadata {
 	idempotencyKey?: string;
 	/** Project slug or id named by the request; must match the token's project. */
 	project?: string;
+	/** GitLab's CI_PROJECT_DIR: attachment paths are made relative to it. Used, never stored. */
+	projectDir?: string;
 }
 
 /** commit-sha, commit_sha and commitSha all name commitSha. */
@@ -79,7 +81,7 @@ export function collectMetadata(sources: {
 	for (const [k, v] of Object.entries(sources.query ?? {})) add(k, v, 'the query string');
 	for (const [k, v] of Object.entries(sources.fields ?? {})) add(k, v, 'form fields');
 
-	const { idempotencyKey, project, ...rest } = raw;
+	const { idempotencyKey, project, projectDir, ...rest } = raw;
 	const ciInput: Record<string, string | number> = {};
 	for (const [k, v] of Object.entries(rest)) {
 		if (NUMERIC.has(k)) {
@@ -95,10 +97,15 @@ export function collectMetadata(sources: {
 	if (idempotencyKey !== undefined && (idempotencyKey.length < 8 || idempotencyKey.length > 200)) {
 		throw new HttpError(400, 'metadata.idempotencyKey: must be 8 to 200 characters');
 	}
+	// The runner's absolute path, on Linux or Windows runners.
+	if (projectDir !== undefined && (projectDir.length > 1024 || !/^(?:\/|[A-Za-z]:[\\/])/.test(projectDir) || projectDir.includes('\u0000'))) {
+		throw new HttpError(400, 'metadata.projectDir: must be an absolute path (CI_PROJECT_DIR) of at most 1024 characters');
+	}
 	return {
 		ci: parsed.data,
 		// Stored in the run's key column: what PostgreSQL cannot hold becomes U+FFFD, as everywhere.
 		...(idempotencyKey !== undefined ? { idempotencyKey: storableText(idempotencyKey) } : {}),
-		...(project !== undefined ? { project } : {})
+		...(project !== undefined ? { project } : {}),
+		...(projectDir !== undefined ? { projectDir } : {})
 	};
 }

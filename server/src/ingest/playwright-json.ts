@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import {
 	ciMetadataSchema,
+	defaultProjectDir,
+	failedAttemptAttachments,
 	isStorableTime,
 	outcomeSchema,
 	storableText,
@@ -45,6 +47,11 @@ export function formatReportPath(path: ReportPath): string {
 export interface ParseOptions {
 	/** Start time for tests that never ran in a report without `stats` (default: now). */
 	now?: Date;
+	/**
+	 * The directory attachment paths are made relative to (GitLab's CI_PROJECT_DIR, sent as
+	 * metadata). Default: the deepest directory holding both the config file and the test directory.
+	 */
+	projectDir?: string | undefined;
 }
 
 export const MAX_SUITE_DEPTH = 50;
@@ -90,8 +97,12 @@ const annotationSchema = z.looseObject({ type: z.string(), description: z.string
 
 const tagsSchema = z.array(z.string()).nullish();
 
+const attachmentSchema = z.looseObject({ name: z.string().nullish(), contentType: z.string().nullish(), path: z.string().nullish() });
+
 const resultSchema = z.looseObject({
 	status: testStatusSchema,
+	retry: z.number().nullish(),
+	attachments: z.array(attachmentSchema).nullish(),
 	duration: z.number().nullish(),
 	startTime: dateString.nullish(),
 	error: errorSchema.nullish(),
@@ -129,6 +140,7 @@ const reportSchema = z.looseObject({
 		.looseObject({
 			version: text(32).nullish(),
 			rootDir: z.string().nullish(),
+			configFile: z.string().nullish(),
 			shard: z
 				.looseObject({ current: z.number().int().min(1).max(MAX_SHARDS), total: z.number().int().min(1).max(MAX_SHARDS) })
 				.refine((s) => s.current <= s.total, 'shard.current must not exceed shard.total')
@@ -164,6 +176,8 @@ interface SuiteContext {
 /** State of one parse: report-wide settings and what the walk has collected so far. */
 interface ParseState {
 	rootDir: string | undefined;
+	/** What attachment paths are relative to; undefined when nothing sensible is known. */
+	projectDir: string | undefined;
 	/** Until 1.41 spec tags came only from the test's own title, so describe titles are read too. */
 	tagsFromTitles: boolean;
 	testCount: number;
@@ -189,6 +203,7 @@ export function parsePlaywrightReport(input: unknown, opts: ParseOptions = {}): 
 	const playwrightVersion = config?.version ?? undefined;
 	const state: ParseState = {
 		rootDir: config?.rootDir ?? undefined,
+		projectDir: opts.projectDir ?? defaultProjectDir(config?.configFile, config?.rootDir),
 		tagsFromTitles: !isAtLeast(playwrightVersion, 1, 42),
 		testCount: 0,
 		tests: []
@@ -287,6 +302,11 @@ function serializeTest(
 		annotations: collectAnnotations(test)
 	};
 	if (error) result.error = error;
+	const attachments = failedAttemptAttachments(
+		results.flatMap((r, index) => (isFailedAttempt(r, expectedStatus) ? [{ retry: r.retry ?? index, attachments: r.attachments }] : [])),
+		state.projectDir
+	);
+	if (attachments.length > 0) result.attachments = attachments;
 	return { result, anyInterrupted: results.some((r) => r.status === 'interrupted'), path };
 }
 

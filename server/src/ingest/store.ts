@@ -254,13 +254,14 @@ export async function storeResults(
 	const col = <T>(f: (r: PreparedResult) => T) => rows.map(f);
 	const inserted = await client.query<{ test_id: string }>(
 		`INSERT INTO test_results (project_id, run_id, test_id, outcome, expected_status, status, attempts, failed_attempts,
-		   duration_ms, started_at, error_message, error_stack, error_location, error_fingerprint, annotations)
+		   duration_ms, started_at, error_message, error_stack, error_location, error_fingerprint, annotations, attachments)
 		 SELECT $1, $2, r.test_id, r.outcome::outcome, r.expected_status, r.status, r.attempts, r.failed_attempts,
-		   r.duration_ms, r.started_at, r.error_message, r.error_stack, r.error_location, r.error_fingerprint, r.annotations::jsonb
+		   r.duration_ms, r.started_at, r.error_message, r.error_stack, r.error_location, r.error_fingerprint, r.annotations::jsonb,
+		   r.attachments::jsonb
 		 FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[], $9::int[], $10::timestamptz[],
-		   $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
+		   $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
 		   AS r(test_id, outcome, expected_status, status, attempts, failed_attempts, duration_ms, started_at,
-		   error_message, error_stack, error_location, error_fingerprint, annotations)
+		   error_message, error_stack, error_location, error_fingerprint, annotations, attachments)
 		 ON CONFLICT (run_id, test_id, started_at) DO NOTHING
 		 RETURNING test_id`,
 		[
@@ -278,7 +279,8 @@ export async function storeResults(
 			col((r) => r.stack),
 			col((r) => (r.data.error?.location ? storableText(r.data.error.location) : null)),
 			col((r) => r.fingerprint),
-			col((r) => (r.data.annotations.length ? JSON.stringify(r.data.annotations) : null))
+			col((r) => (r.data.annotations.length ? JSON.stringify(r.data.annotations) : null)),
+			col((r) => (r.data.attachments?.length ? JSON.stringify(r.data.attachments) : null))
 		]
 	);
 

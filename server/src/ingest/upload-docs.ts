@@ -30,13 +30,16 @@ const EXAMPLES: Record<(typeof METADATA_KEYS)[number], string | number> = {
 	shardTotal: 3,
 	projectPath: 'group/app',
 	idempotencyKey: 'ci-987654-attempt-1',
-	project: 'web'
+	project: 'web',
+	projectDir: '/builds/group/app'
 };
 
 const DESCRIPTIONS: Partial<Record<(typeof METADATA_KEYS)[number], string>> = {
 	idempotencyKey:
 		'Names this report: sent again with the same report it answers 200 with the stored run, with another report 409. Default: the CI job identity, else the SHA-256 of the report.',
 	project: 'Project slug or id; must be the token’s project.',
+	projectDir:
+		'GitLab’s CI_PROJECT_DIR: the paths of traces and screenshots are stored relative to it, as job artifact paths. Default: the directory holding the config file and the test directory.',
 	commitTimestamp: 'ISO 8601 with offset, years 1 to 9999.'
 };
 

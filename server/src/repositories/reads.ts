@@ -174,6 +174,7 @@ export async function testHistory(db: Db, testId: string, limit: number, before:
 		        ru.commit_sha AS "commitSha", ru.commit_title AS "commitTitle", ru.branch, ru.pipeline_id AS "pipelineId",
 		        ru.pipeline_url AS "pipelineUrl", ru.job_id AS "jobId", ru.job_name AS "jobName", ru.job_url AS "jobUrl",
 		        ru.mr_iid AS "mrIid", ru.infra_failure AS infra, ru.shard_index AS "shardIndex", ru.shard_total AS "shardTotal",
+		        r.attachments,
 		        CASE WHEN r.error_message IS NULL THEN NULL ELSE json_build_object(
 		          'message', left(r.error_message, 4000), 'location', r.error_location, 'fingerprint', r.error_fingerprint) END AS error
 		 FROM test_results r JOIN runs ru ON ru.id = r.run_id
@@ -244,7 +245,7 @@ export async function runDetail(db: Db, runId: string) {
 	const notable = await db.query(
 		`SELECT t.id AS "testId", t.title, t.file, t.project_name AS "projectName", res.outcome, res.attempts,
 		        res.duration_ms AS "durationMs", left(res.error_message, 1000) AS "errorMessage", res.error_fingerprint AS fingerprint,
-		        h.state
+		        h.state, res.attachments
 		 FROM test_results res JOIN tests t ON t.id = res.test_id LEFT JOIN test_health h ON h.test_id = t.id
 		 WHERE res.run_id = $1 AND res.outcome IN ('unexpected', 'flaky')
 		 ORDER BY res.outcome DESC, t.file, t.title LIMIT 500`,

@@ -14,6 +14,7 @@ export interface StoredResult extends Omit<Comparable, 'startedAt' | 'errorFirst
 	errorStack: string | null;
 	errorLocation: string | null;
 	errorFingerprint: string | null;
+	attachments: { name: string; contentType: string; path: string; attempt: number }[] | null;
 }
 
 interface Row {
@@ -33,6 +34,7 @@ interface Row {
 	error_stack: string | null;
 	error_location: string | null;
 	error_fingerprint: string | null;
+	attachments: StoredResult['attachments'];
 }
 
 const identity = (r: { projectName: string; file: string; titlePath: string[] }) => JSON.stringify([r.projectName, r.file, r.titlePath]);
@@ -46,7 +48,7 @@ export async function storedResults(server: RealServer, runIds: string[]): Promi
 	const rows = await server.query<Row>(
 		`SELECT t.file, t.title_path, t.project_name, t.tags, r.outcome::text AS outcome, r.expected_status, r.status, r.attempts,
 		        r.failed_attempts, r.duration_ms, r.started_at, r.annotations, r.error_message, r.error_stack, r.error_location,
-		        r.error_fingerprint
+		        r.error_fingerprint, r.attachments
 		 FROM test_results r JOIN tests t ON t.id = r.test_id
 		 WHERE r.run_id = ANY($1::uuid[])`,
 		[runIds]
@@ -68,7 +70,8 @@ export async function storedResults(server: RealServer, runIds: string[]): Promi
 			errorMessage: r.error_message,
 			errorStack: r.error_stack,
 			errorLocation: r.error_location,
-			errorFingerprint: r.error_fingerprint
+			errorFingerprint: r.error_fingerprint,
+			attachments: r.attachments
 		}))
 	);
 }

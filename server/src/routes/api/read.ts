@@ -36,6 +36,115 @@ const stateList = z
 	.pipe(z.array(z.enum(HEALTH_STATES)).min(1));
 const json = z.any();
 
+const runStatus = z.enum(['running', 'passed', 'failed', 'timedout', 'interrupted', 'incomplete']);
+const outcome = z.enum(['expected', 'unexpected', 'flaky', 'skipped']);
+const attachments = z
+	.array(
+		z.object({
+			name: z.string().describe('as Playwright named it: trace, screenshot, video, or a testInfo.attach() name'),
+			contentType: z.string().describe('MIME type, e.g. application/zip for a trace, image/png for a screenshot'),
+			path: z.string().describe('relative to the project directory (CI_PROJECT_DIR): the file in the job artifacts, `<jobUrl>/artifacts/file/<path>`'),
+			attempt: z.number().int().describe('retry index of the failed attempt that left it, 0 for the first run')
+		})
+	)
+	.nullable()
+	.describe('files the failed attempts left behind (names and paths only, never contents); null when none were sent');
+
+const historyItem = z.object({
+	runId: z.uuid().describe('the run'),
+	startedAt: z.date().describe('when the test started in that run'),
+	outcome: outcome.describe("Playwright's outcome after the last attempt"),
+	status: z.string().describe('status of the last attempt'),
+	expectedStatus: z.string().describe('the status the test was expected to end with'),
+	attempts: z.number().int().describe('attempts run'),
+	failedAttempts: z.number().int().describe('attempts that failed'),
+	durationMs: z.number().int().describe('duration over all attempts, in milliseconds'),
+	commitSha: z.string().nullable().describe('commit of the run'),
+	commitTitle: z.string().nullable().describe('its title'),
+	branch: z.string().nullable().describe('branch (or tag) of the run'),
+	pipelineId: z.string().nullable().describe('CI pipeline id'),
+	pipelineUrl: z.string().nullable().describe('CI pipeline URL'),
+	jobId: z.string().nullable().describe('CI job id'),
+	jobName: z.string().nullable().describe('CI job name'),
+	jobUrl: z.string().nullable().describe('CI job URL; attachment paths are artifact paths of this job'),
+	mrIid: z.number().int().nullable().describe('merge request number'),
+	infra: z.boolean().describe('the run was judged an infrastructure failure'),
+	shardIndex: z.number().int().nullable().describe('shard of the run, 1-based'),
+	shardTotal: z.number().int().nullable().describe('shards of its job'),
+	attachments,
+	error: z
+		.object({
+			message: z.string().describe('first error of the first failed attempt, cut to 4000 characters'),
+			location: z.string().nullable().describe('"file:line:column"'),
+			fingerprint: z.string().nullable().describe('its error cluster')
+		})
+		.nullable()
+		.describe('the first error, or null')
+});
+
+const runDetailSchema = z.object({
+	id: z.uuid().describe('the run'),
+	projectId: z.uuid().describe('its project'),
+	status: runStatus.describe('status of the run'),
+	source: z.enum(['reporter', 'json_upload']).describe('streamed by the reporter or uploaded as a report'),
+	ciProvider: z.string().nullable().describe('gitlab, github, local or other'),
+	branch: z.string().nullable().describe('branch (or tag)'),
+	commitSha: z.string().nullable().describe('commit'),
+	commitTitle: z.string().nullable().describe('commit title'),
+	commitAuthor: z.string().nullable().describe('commit author'),
+	pipelineId: z.string().nullable().describe('CI pipeline id'),
+	pipelineUrl: z.string().nullable().describe('CI pipeline URL'),
+	jobId: z.string().nullable().describe('CI job id'),
+	jobName: z.string().nullable().describe('CI job name'),
+	jobUrl: z.string().nullable().describe('CI job URL; attachment paths are artifact paths of this job'),
+	mrIid: z.number().int().nullable().describe('merge request number'),
+	mrTargetBranch: z.string().nullable().describe('merge request target branch'),
+	shardIndex: z.number().int().nullable().describe('shard, 1-based'),
+	shardTotal: z.number().int().nullable().describe('shards of the job'),
+	groupKey: z.string().nullable().describe('shards of one pipeline job share it'),
+	playwrightVersion: z.string().nullable().describe('Playwright version'),
+	startedAt: z.date().describe('start of the run'),
+	endedAt: z.date().nullable().describe('end of the run, null while running'),
+	durationMs: z.number().int().nullable().describe('duration in milliseconds'),
+	total: z.number().int().describe('tests'),
+	expected: z.number().int().describe('tests that went as expected'),
+	unexpected: z.number().int().describe('tests that failed'),
+	flaky: z.number().int().describe('tests that passed on retry'),
+	skipped: z.number().int().describe('tests skipped'),
+	infraFailure: z.boolean().describe('judged an infrastructure failure'),
+	infraReason: z.string().nullable().describe('why'),
+	shards: z
+		.array(
+			z.object({
+				id: z.uuid().describe('the shard run'),
+				shardIndex: z.number().int().nullable().describe('shard, 1-based'),
+				shardTotal: z.number().int().nullable().describe('shards of the job'),
+				status: runStatus.describe('its status'),
+				total: z.number().int().describe('tests'),
+				unexpected: z.number().int().describe('tests that failed'),
+				flaky: z.number().int().describe('tests that passed on retry')
+			})
+		)
+		.describe('every shard of the same pipeline job, this one included; empty when not grouped'),
+	notable: z
+		.array(
+			z.object({
+				testId: z.uuid().describe('the test'),
+				title: z.string().describe('its title'),
+				file: z.string().describe('its spec file'),
+				projectName: z.string().describe('Playwright project'),
+				outcome: outcome.describe('unexpected or flaky'),
+				attempts: z.number().int().describe('attempts run'),
+				durationMs: z.number().int().describe('duration over all attempts, in milliseconds'),
+				errorMessage: z.string().nullable().describe('first error, cut to 1000 characters'),
+				fingerprint: z.string().nullable().describe('its error cluster'),
+				state: z.enum(HEALTH_STATES).nullable().describe('the test’s current verdict, null before analysis'),
+				attachments
+			})
+		)
+		.describe('failed and flaky tests of the run, at most 500')
+});
+
 /** Read API for the dashboard and API users: projects, stats, flaky tests, history, runs, errors. */
 const read: FastifyPluginAsyncZod = async (app) => {
 	app.addHook('preValidation', app.requireReader);
@@ -150,7 +259,7 @@ const read: FastifyPluginAsyncZod = async (app) => {
 				security,
 				params: uuidParams,
 				querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.iso.datetime({ offset: true }).optional() }).strict(),
-				response: { 200: z.object({ items: z.array(json) }), '4xx': errorBodySchema }
+				response: { 200: z.object({ items: z.array(historyItem).describe('newest first') }), '4xx': errorBodySchema }
 			}
 		},
 		async (request) => {
@@ -188,11 +297,16 @@ const read: FastifyPluginAsyncZod = async (app) => {
 
 	app.get(
 		'/api/v1/runs/:id',
-		{ ...common, schema: { summary: 'A run with its shards and its failed and flaky tests', tags, security, params: uuidParams, response: { 200: json, '4xx': errorBodySchema } } },
+		{
+			...common,
+			schema: { summary: 'A run with its shards and its failed and flaky tests', tags, security, params: uuidParams, response: { 200: runDetailSchema, '4xx': errorBodySchema } }
+		},
 		async (request) => {
 			const projectId = await projectOfRun(app.db.pool, request.params.id);
 			if (!projectId || !canReadProject(request, projectId)) throw new HttpError(404, `No run ${request.params.id}.`);
-			return runDetail(app.db.pool, request.params.id);
+			const run = await runDetail(app.db.pool, request.params.id);
+			if (!run) throw new HttpError(404, `No run ${request.params.id}.`);
+			return run;
 		}
 	);
 

@@ -92,9 +92,9 @@ function parseJsonReport(bytes: Buffer): unknown {
 	}
 }
 
-function parseReport(json: unknown): ParsedReport {
+function parseReport(json: unknown, projectDir: string | undefined): ParsedReport {
 	try {
-		return parsePlaywrightReport(json);
+		return parsePlaywrightReport(json, { projectDir });
 	} catch (err) {
 		if (err instanceof ReportFormatError) {
 			const where = formatReportPath(err.path);
@@ -105,8 +105,8 @@ function parseReport(json: unknown): ParsedReport {
 }
 
 /** JUnit XML (an XML body, or a report file part starting with '<') or a Playwright JSON report. */
-function parseUpload(bytes: Buffer, xml: boolean): ParsedReport {
-	if (!xml) return parseReport(parseJsonReport(bytes));
+function parseUpload(bytes: Buffer, xml: boolean, projectDir: string | undefined): ParsedReport {
+	if (!xml) return parseReport(parseJsonReport(bytes), projectDir);
 	try {
 		return parseJunitReport(bytes);
 	} catch (err) {
@@ -289,7 +289,7 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 			if (meta.project !== undefined && meta.project !== principal.projectSlug && meta.project !== principal.projectId) {
 				throw new HttpError(403, `This token belongs to project "${principal.projectSlug}", not "${meta.project}".`);
 			}
-			const parsed = parseUpload(bytes, xml);
+			const parsed = parseUpload(bytes, xml, meta.projectDir);
 			const ci = { ...meta.ci };
 			if (parsed.shard && ci.shardIndex === undefined) {
 				ci.shardIndex = parsed.shard.current;
