@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, run } from '../../../reporter/test/helpers/playwright.js';
 import { ADMIN_TOKEN, startRealServer, waitFor, type Project, type RealServer } from '../../../reporter/test/real-server/helpers/server.js';
+import { dumpIngestedText, storedRuns, type StoredRun } from '../../../reporter/test/real-server/helpers/stored.js';
 import { generateSecretsKey } from '../../src/lib/secrets.js';
 import { ACCESS, FakeGitlab } from '../helpers/fake-gitlab.js';
 import { freePort } from '../helpers/server-process.js';
@@ -94,32 +95,6 @@ function exampleRepository(): string {
 	git(dir, 'update-ref', 'refs/remotes/origin/main', 'HEAD');
 	git(dir, 'remote', 'set-head', 'origin', 'main');
 	return dir;
-}
-
-interface RunRow {
-	id: string;
-	source: string;
-	status: string;
-	ci_provider: string | null;
-	branch: string | null;
-	is_default_branch: boolean | null;
-	commit_sha: string | null;
-	pipeline_id: string | null;
-	pipeline_iid: string | null;
-	pipeline_url: string | null;
-	pipeline_source: string | null;
-	job_id: string | null;
-	job_name: string | null;
-	job_url: string | null;
-	mr_iid: number | null;
-	mr_source_branch: string | null;
-	mr_target_branch: string | null;
-	shard_index: number | null;
-	shard_total: number | null;
-	group_key: string | null;
-	total: number;
-	unexpected: number;
-	flaky: number;
 }
 
 async function healthStates(titles: string[]): Promise<Record<string, string>> {
@@ -243,7 +218,7 @@ describe('examples/.gitlab-ci.yml under gitlab-ci-local, with a GitLab connectio
 
 		// What the server stored: two shards in one group and the curl jobs' two reports, all with the
 		// merge request pipeline's metadata.
-		const runs = await server.query<RunRow>(`SELECT * FROM runs WHERE project_id = $1 AND mr_iid IS NOT NULL ORDER BY job_name`, [project.id]);
+		const runs = (await storedRuns(server, project)).filter((r) => r.mr_iid !== null).sort((a, b) => a.job_name!.localeCompare(b.job_name!));
 		expect(runs.map((r) => [r.source, r.job_name])).toEqual([
 			['json_upload', 'e2e-curl-json'],
 			['json_upload', 'e2e-curl-multipart'],
@@ -280,7 +255,7 @@ describe('examples/.gitlab-ci.yml under gitlab-ci-local, with a GitLab connectio
 		]);
 		// Together the shards ran the suite once, as each curl job did (Playwright's own JSON report):
 		// the two failures, and the example's flaky test.
-		const counts = (list: RunRow[]) => ({
+		const counts = (list: StoredRun[]) => ({
 			total: list.reduce((n, r) => n + r.total, 0),
 			unexpected: list.reduce((n, r) => n + r.unexpected, 0),
 			flaky: list.reduce((n, r) => n + r.flaky, 0)
@@ -324,7 +299,6 @@ describe('examples/.gitlab-ci.yml under gitlab-ci-local, with a GitLab connectio
 
 		// The job token was in every job's environment; it went nowhere.
 		expect(JSON.stringify(gl.requests)).not.toContain(JOB_TOKEN);
-		const stored = await server.query<{ t: string }>(`SELECT row_to_json(r)::text AS t FROM runs r WHERE project_id = $1`, [project.id]);
-		for (const row of stored) expect(row.t).not.toContain(JOB_TOKEN);
+		expect(await dumpIngestedText(server)).not.toContain(JOB_TOKEN);
 	});
 });
