@@ -114,11 +114,13 @@ async function admin(method: string, url: string, body?: unknown): Promise<{ sta
 	return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-/** The one line of the note that names `title`. */
-function lineNaming(body: string, title: string): string {
-	const lines = body.split('\n').filter((l) => l.includes(title));
-	expect(lines, `the note names "${title}" once:\n${body}`).toHaveLength(1);
-	return lines[0]!;
+/** The heading of the note's section that lists `title` (named once), and its line. */
+function sectionNaming(body: string, title: string): { heading: string; line: string } {
+	const lines = body.split('\n');
+	const at = lines.flatMap((l, i) => (l.includes(title) ? [i] : []));
+	expect(at, `the note names "${title}" once:\n${body}`).toHaveLength(1);
+	const heading = lines.slice(0, at[0]).reverse().find((l) => l.startsWith('**') || l.startsWith('<details>'));
+	return { heading: heading ?? '', line: lines[at[0]!]! };
 }
 
 beforeAll(async () => {
@@ -286,12 +288,12 @@ describe('examples/.gitlab-ci.yml under gitlab-ci-local, with a GitLab connectio
 		const notes = notesOnMr();
 		expect(notes).toHaveLength(1);
 		const body = notes[0]!.body;
-		const fresh = lineNaming(body, NEW_FAILURE);
-		expect(fresh).toMatch(/\bnew\b/i);
-		expect(fresh).not.toMatch(/flaky/i);
-		const known = lineNaming(body, KNOWN_FLAKY);
-		expect(known).toMatch(/\bflaky\b/i);
-		expect(known).not.toMatch(/\bnew\b/i);
+		expect(body).toContain('Flackyness: 1 new failure');
+		const fresh = sectionNaming(body, NEW_FAILURE);
+		expect(fresh.heading).toMatch(/^\*\*New: failing here, not known to fail on main/);
+		const known = sectionNaming(body, KNOWN_FLAKY);
+		expect(known.heading).toMatch(/^\*\*Known flaky/);
+		expect(known.line).toMatch(/flaky: \d+(\.\d)?% per attempt \(/);
 		const status = statusesOnSha().at(-1)!;
 		// A new failure is a real one: the status fails, and links back to Flackyness.
 		expect(status).toMatchObject({ state: 'failed', name: 'flackyness' });
