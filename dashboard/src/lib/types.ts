@@ -262,7 +262,7 @@ export interface UserInfo {
 }
 
 export interface SettingsView {
-	stored: { analysis?: Record<string, unknown>; infraGuard?: Record<string, unknown>; defaultBranch?: string };
-	effective: { analysis: Record<string, number>; infraGuard: Record<string, number>; defaultBranches: string[] };
-	defaults: { analysis: Record<string, number>; infraGuard: Record<string, number>; defaultBranches: string[] };
+	stored: { analysis?: Record<string, unknown>; infraGuard?: Record<string, unknown>; defaultBranch?: string; quarantinePolicy?: Record<string, unknown> };
+	effective: { analysis: Record<string, number>; infraGuard: Record<string, number>; defaultBranches: string[]; quarantinePolicy: Record<string, number> };
+	defaults: { analysis: Record<string, number>; infraGuard: Record<string, number>; defaultBranches: string[]; quarantinePolicy: Record<string, number> };
 }

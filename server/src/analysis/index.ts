@@ -12,6 +12,9 @@ export {
 	type AnalysisSettings,
 	type AnalysisSettingsInput,
 	type InfraGuardSettings,
-	type InfraGuardSettingsInput
+	type InfraGuardSettingsInput,
+	quarantinePolicySchema,
+	resolveQuarantinePolicy,
+	type QuarantinePolicy
 } from './settings.js';
 export type * from './types.js';

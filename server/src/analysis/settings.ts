@@ -90,3 +90,20 @@ export const DEFAULT_INFRA_GUARD_SETTINGS: InfraGuardSettings = infraGuardSettin
 export function resolveInfraGuardSettings(input: InfraGuardSettingsInput | undefined = {}): InfraGuardSettings {
 	return infraGuardSettingsSchema.parse(input);
 }
+
+/**
+ * Automatic quarantine (off unless `minFailureChance` is set): a flaky test whose failure chance is
+ * at least this, by the lower bound of its interval (so a test is not quarantined on thin evidence),
+ * is quarantined for `days`, and released as soon as its verdict is fixed.
+ */
+export const quarantinePolicySchema = z.object({
+	minFailureChance: z.number().gt(0).max(1).optional(),
+	days: z.number().positive().max(365).default(14)
+});
+
+export type QuarantinePolicy = z.output<typeof quarantinePolicySchema>;
+
+export function resolveQuarantinePolicy(input: unknown): QuarantinePolicy {
+	const parsed = quarantinePolicySchema.safeParse(input ?? {});
+	return parsed.success ? parsed.data : quarantinePolicySchema.parse({});
+}

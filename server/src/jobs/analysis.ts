@@ -5,12 +5,18 @@ import {
 	judgeJobInfra,
 	resolveAnalysisSettings,
 	resolveInfraGuardSettings,
+	resolveQuarantinePolicy,
 	type AnalysisSettings,
+	type QuarantinePolicy,
 	type InfraGuardSettings,
 	type RunObservation,
 	type Verdict
 } from '../analysis/index.js';
+import { transaction } from '../db/database.js';
+import { healthBefore, recordEvents, type HealthBefore, type TestEventInput } from '../repositories/events.js';
 import { requestReportsForRuns } from '../repositories/gitlab-reports.js';
+import { quarantineTest, releaseByPolicy } from '../repositories/quarantine.js';
+import { POLICY, policyAction, verdictEvent } from './verdict-events.js';
 
 /**
  * The analysis queue's consumer. Jobs (one per finished run, or a list of tests) are claimed with
@@ -42,6 +48,7 @@ interface ProjectContext {
 	defaultBranches: string[];
 	/** Error fingerprints that (nearly) only occur in jobs judged infrastructure failures. */
 	infraFingerprints: Set<string>;
+	quarantinePolicy: QuarantinePolicy;
 }
 
 /** Error-cluster statistics behind `infraFingerprints` cover this long before the project's newest run. */
@@ -67,12 +74,13 @@ export async function projectContext(
 	options: { infraFingerprints?: boolean } = {}
 ): Promise<ProjectContext> {
 	const { rows } = await db.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM projects WHERE id = $1`, [projectId]);
-	const stored = (rows[0]?.settings ?? {}) as { analysis?: object; infraGuard?: object; defaultBranch?: string };
+	const stored = (rows[0]?.settings ?? {}) as { analysis?: object; infraGuard?: object; defaultBranch?: string; quarantinePolicy?: object };
 	const guard = safeSettings(() => resolveInfraGuardSettings(stored.infraGuard ?? {}), () => resolveInfraGuardSettings({}));
 	return {
 		settings: safeSettings(() => resolveAnalysisSettings(stored.analysis ?? {}), () => resolveAnalysisSettings({})),
 		guard,
 		defaultBranches: stored.defaultBranch ? [stored.defaultBranch] : ['main', 'master'],
+		quarantinePolicy: resolveQuarantinePolicy(stored.quarantinePolicy),
 		// The worker reads them after judging its runs (see processAnalysisJobs).
 		infraFingerprints: options.infraFingerprints === false ? new Set() : await projectInfraFingerprints(db, projectId, guard)
 	};
@@ -277,10 +285,41 @@ export async function analyseTests(db: pg.Pool | pg.ClientBase, projectId: strin
 				verdicts.push([testId, analyzeTest(obs, context.settings, { infraFingerprints: context.infraFingerprints })]);
 			}
 		}
+		const before = await healthBefore(db, verdicts.map(([id]) => id));
 		await saveVerdicts(db, projectId, verdicts);
+		await afterVerdicts(db, projectId, verdicts, before, context.quarantinePolicy);
 		done += verdicts.length;
 	}
 	return done;
+}
+
+/**
+ * Records what the new verdicts changed (a test became flaky or broken, or was fixed) and applies
+ * the automatic quarantine. Each event is written once: by the analysis that saw the change.
+ */
+async function afterVerdicts(
+	db: pg.Pool | pg.ClientBase,
+	projectId: string,
+	verdicts: Array<[string, Verdict]>,
+	before: Map<string, HealthBefore>,
+	policy: QuarantinePolicy
+): Promise<void> {
+	const events: TestEventInput[] = [];
+	const now = new Date();
+	for (const [testId, v] of verdicts) {
+		const event = verdictEvent(projectId, testId, before.get(testId), v);
+		if (event) events.push(event);
+	}
+	await recordEvents(db, events);
+	for (const [testId, v] of verdicts) {
+		const action = policyAction(policy, before.get(testId), v, now);
+		if (!action) continue;
+		const evidence = { score: v.score, scoreLow: v.scoreLow, scoreHigh: v.scoreHigh };
+		// Each quarantine change (its row, the test's state, its event) is one transaction.
+		const atomically = (fn: (c: pg.ClientBase) => Promise<unknown>) => ('totalCount' in db ? transaction(db as pg.Pool, fn) : fn(db));
+		if ('release' in action) await atomically((c) => releaseByPolicy(c, { projectId, testId, quarantineId: action.release, state: v.state, evidence }));
+		else await atomically((c) => quarantineTest(c, { projectId, testId, reason: action.quarantine.reason, by: POLICY, expiresAt: action.quarantine.expiresAt, evidence }));
+	}
 }
 
 /**

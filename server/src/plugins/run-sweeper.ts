@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { applyRetention, ensurePartitions } from '../db/partitions.js';
 import { closeStaleRuns } from '../ingest/store.js';
 import { requestOverdueReports } from '../repositories/gitlab-reports.js';
-import { releaseExpiredQuarantines } from '../repositories/quarantine.js';
+import { releaseExpiredQuarantines } from '../jobs/quarantine.js';
+import { recordExpiringQuarantines } from '../repositories/events.js';
 
 /**
  * Closes streamed runs that stopped talking (a killed CI job never completes its run), and releases
@@ -29,6 +30,8 @@ export default fp(
 				const overdue = await requestOverdueReports(app.db.pool, opts.timeoutMinutes);
 				if (overdue) app.log.info({ event: 'gitlab.report_overdue', count: overdue }, 'reporting pipelines that went quiet with shards missing');
 				const released = await releaseExpiredQuarantines(app.db.pool);
+				const expiring = await recordExpiringQuarantines(app.db.pool, 48);
+				if (expiring) app.log.info({ event: 'quarantine.expiring', count: expiring }, 'quarantines ending within two days');
 				if (released) app.log.info({ event: 'quarantine.expired', count: released }, 'released expired quarantines');
 				if (Date.now() - lastHousekeeping > 3_600_000) await housekeeping();
 			} catch (err) {

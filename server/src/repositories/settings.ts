@@ -7,6 +7,7 @@ export interface StoredSettings {
 	analysis?: Record<string, unknown>;
 	infraGuard?: Record<string, unknown>;
 	defaultBranch?: string;
+	quarantinePolicy?: Record<string, unknown>;
 }
 
 export async function projectSettings(db: Db, projectId: string): Promise<StoredSettings | null> {
@@ -17,7 +18,7 @@ export async function projectSettings(db: Db, projectId: string): Promise<Stored
 /** Replaces the analysis keys of the project's settings, leaving any other key alone. */
 export async function saveProjectSettings(db: Db, projectId: string, settings: StoredSettings): Promise<StoredSettings | null> {
 	const { rows } = await db.query<{ settings: StoredSettings }>(
-		`UPDATE projects SET settings = (settings - 'analysis' - 'infraGuard' - 'defaultBranch') || $2::jsonb, updated_at = now()
+		`UPDATE projects SET settings = (settings - 'analysis' - 'infraGuard' - 'defaultBranch' - 'quarantinePolicy') || $2::jsonb, updated_at = now()
 		 WHERE id = $1 RETURNING settings`,
 		[projectId, JSON.stringify(settings)]
 	);

@@ -1,36 +1,13 @@
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestResultInput } from 'flackyness-reporter/protocol';
 import { generateSecretsKey } from '../../src/lib/secrets.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { ADMIN } from '../helpers/ingest.js';
 import { ACCESS, FakeGitlab } from '../helpers/fake-gitlab.js';
+import { apiClient, sha, streamJob, until, type JobSpec } from '../helpers/ci-history.js';
 
 const TOKEN = 'glpat-reports-token-with-api-scope-0123';
 const DASHBOARD = 'http://flackyness.test';
 const DAY = 86_400_000;
-
-const sha = (s: string) => createHash('sha1').update(s).digest('hex');
-
-type Outcome = 'pass' | 'fail' | 'retry';
-
-/** One test's result as the reporter streams it. */
-function result(title: string, outcome: Outcome, at: Date): TestResultInput {
-	const failed = outcome === 'fail';
-	return {
-		file: 'shop.spec.ts',
-		titlePath: ['shop', title],
-		projectName: 'chromium',
-		outcome: failed ? 'unexpected' : outcome === 'retry' ? 'flaky' : 'expected',
-		expectedStatus: 'passed',
-		status: failed ? 'failed' : 'passed',
-		attempts: outcome === 'pass' ? 1 : 2,
-		failedAttempts: failed ? 2 : outcome === 'retry' ? 1 : 0,
-		durationMs: outcome === 'pass' ? 1000 : 4000,
-		startedAt: at.toISOString(),
-		...(outcome === 'pass' ? {} : { error: { message: `Error: ${title} went wrong\nExpected: 1` } })
-	};
-}
 
 describe('MR notes and commit statuses (a real server over HTTP on PostgreSQL, a fake GitLab)', () => {
 	let gl: FakeGitlab;
@@ -40,51 +17,8 @@ describe('MR notes and commit statuses (a real server over HTTP on PostgreSQL, a
 	let projectId: string;
 	const started = Date.now() - 4 * DAY;
 
-	async function api(method: string, path: string, body?: unknown, token = ADMIN) {
-		const res = await fetch(`${url}${path}`, {
-			method,
-			headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-			body: body === undefined ? undefined : JSON.stringify(body)
-		});
-		const text = await res.text();
-		return { status: res.status, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
-	}
-
-	/** Streams one CI job's results as the reporter would. */
-	async function job(p: { pipeline: number; commit: string; branch: string; mr?: number; shard?: [number, number]; at: Date; results: Array<[string, Outcome]> }) {
-		const ci = {
-			provider: 'gitlab',
-			branch: p.branch,
-			defaultBranch: 'main',
-			commitSha: sha(p.commit),
-			pipelineId: String(p.pipeline),
-			pipelineUrl: `https://gitlab.example.com/group/app/-/pipelines/${p.pipeline}`,
-			jobId: `${p.pipeline}${p.shard?.[0] ?? 0}`,
-			jobName: p.shard ? `e2e ${p.shard[0]}/${p.shard[1]}` : 'e2e',
-			jobUrl: `https://gitlab.example.com/group/app/-/jobs/${p.pipeline}${p.shard?.[0] ?? 0}`,
-			projectPath: 'group/app',
-			...(p.mr ? { mrIid: p.mr, mrTargetBranch: 'main', mrSourceBranch: p.branch } : {}),
-			...(p.shard ? { shardIndex: p.shard[0], shardTotal: p.shard[1] } : {})
-		};
-		const open = await api('POST', '/api/v1/runs', { ci, startedAt: p.at.toISOString() }, ingest);
-		expect(open.status).toBe(201);
-		const runId = open.body.runId as string;
-		const batch = await api('POST', `/api/v1/runs/${runId}/results`, { results: p.results.map(([title, o]) => result(title, o, p.at)) }, ingest);
-		expect(batch.status).toBe(200);
-		const failed = p.results.some(([, o]) => o === 'fail');
-		expect((await api('POST', `/api/v1/runs/${runId}/complete`, { status: failed ? 'failed' : 'passed', durationMs: 60_000 }, ingest)).status).toBe(200);
-		return runId;
-	}
-
-	async function until<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 20_000): Promise<NonNullable<T>> {
-		const end = Date.now() + timeoutMs;
-		for (;;) {
-			const v = await probe();
-			if (v) return v as NonNullable<T>;
-			if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-			await new Promise((r) => setTimeout(r, 50));
-		}
-	}
+	const api = apiClient(() => url, ADMIN);
+	const job = (p: JobSpec) => streamJob(api, ingest, p);
 
 	const analysed = () => until('the analysis queue to empty', async () => (await t.db.pool.query(`SELECT 1 FROM analysis_jobs`)).rowCount === 0);
 

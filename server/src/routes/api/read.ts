@@ -6,7 +6,8 @@ import { actorOf, canReadProject } from '../../auth/plugin.js';
 import { transaction } from '../../db/database.js';
 import { HttpError } from '../../lib/http-errors.js';
 import { findProject } from '../../repositories/projects.js';
-import { quarantineTest, releaseTest } from '../../repositories/quarantine.js';
+import { releaseTest } from '../../jobs/quarantine.js';
+import { quarantineTest } from '../../repositories/quarantine.js';
 import {
 	HEALTH_STATES,
 	activeQuarantines,

@@ -7,7 +7,8 @@ import {
 	DEFAULT_ANALYSIS_SETTINGS,
 	DEFAULT_INFRA_GUARD_SETTINGS,
 	analysisSettingsSchema,
-	infraGuardSettingsSchema
+	infraGuardSettingsSchema,
+	quarantinePolicySchema
 } from '../../analysis/settings.js';
 import { transaction } from '../../db/database.js';
 import { HttpError } from '../../lib/http-errors.js';
@@ -33,14 +34,21 @@ const bodySchema = z
 	.object({
 		analysis: withoutDefaults(analysisSettingsSchema).optional(),
 		infraGuard: withoutDefaults(infraGuardSettingsSchema).optional(),
-		defaultBranch: branch.nullable().optional()
+		defaultBranch: branch.nullable().optional(),
+		quarantinePolicy: withoutDefaults(quarantinePolicySchema)
+			.optional()
+			.describe(
+				'automatic quarantine: minFailureChance (0–1, the lower bound of the interval a flaky test must reach; absent: off) and days (how long; default 14)'
+			)
 	})
 	.strict();
 
+const DEFAULT_QUARANTINE_POLICY = quarantinePolicySchema.parse({});
+
 const viewSchema = z.object({
-	stored: z.object({ analysis: record.optional(), infraGuard: record.optional(), defaultBranch: z.string().optional() }),
-	effective: z.object({ analysis: record, infraGuard: record, defaultBranches: z.array(z.string()) }),
-	defaults: z.object({ analysis: record, infraGuard: record, defaultBranches: z.array(z.string()) })
+	stored: z.object({ analysis: record.optional(), infraGuard: record.optional(), defaultBranch: z.string().optional(), quarantinePolicy: record.optional() }),
+	effective: z.object({ analysis: record, infraGuard: record, defaultBranches: z.array(z.string()), quarantinePolicy: record }),
+	defaults: z.object({ analysis: record, infraGuard: record, defaultBranches: z.array(z.string()), quarantinePolicy: record })
 });
 
 const DEFAULT_BRANCHES = ['main', 'master'];
@@ -49,18 +57,21 @@ function view(stored: StoredSettings) {
 	const pick = <T extends object>(o: unknown) => (o && typeof o === 'object' ? (o as T) : undefined);
 	const analysis = analysisSettingsSchema.safeParse(stored.analysis ?? {});
 	const infraGuard = infraGuardSettingsSchema.safeParse(stored.infraGuard ?? {});
+	const policy = quarantinePolicySchema.safeParse(stored.quarantinePolicy ?? {});
 	return {
 		stored: {
 			...(pick(stored.analysis) ? { analysis: stored.analysis } : {}),
 			...(pick(stored.infraGuard) ? { infraGuard: stored.infraGuard } : {}),
-			...(typeof stored.defaultBranch === 'string' ? { defaultBranch: stored.defaultBranch } : {})
+			...(typeof stored.defaultBranch === 'string' ? { defaultBranch: stored.defaultBranch } : {}),
+			...(pick(stored.quarantinePolicy) ? { quarantinePolicy: stored.quarantinePolicy } : {})
 		},
 		effective: {
 			analysis: analysis.success ? analysis.data : DEFAULT_ANALYSIS_SETTINGS,
 			infraGuard: infraGuard.success ? infraGuard.data : DEFAULT_INFRA_GUARD_SETTINGS,
-			defaultBranches: typeof stored.defaultBranch === 'string' ? [stored.defaultBranch] : DEFAULT_BRANCHES
+			defaultBranches: typeof stored.defaultBranch === 'string' ? [stored.defaultBranch] : DEFAULT_BRANCHES,
+			quarantinePolicy: policy.success ? policy.data : DEFAULT_QUARANTINE_POLICY
 		},
-		defaults: { analysis: DEFAULT_ANALYSIS_SETTINGS, infraGuard: DEFAULT_INFRA_GUARD_SETTINGS, defaultBranches: DEFAULT_BRANCHES }
+		defaults: { analysis: DEFAULT_ANALYSIS_SETTINGS, infraGuard: DEFAULT_INFRA_GUARD_SETTINGS, defaultBranches: DEFAULT_BRANCHES, quarantinePolicy: DEFAULT_QUARANTINE_POLICY }
 	};
 }
 
@@ -104,11 +115,12 @@ const settings: FastifyPluginAsyncZod = async (app) => {
 		},
 		async (request) => {
 			const p = await readable(request, request.params.id);
-			const { analysis, infraGuard, defaultBranch } = request.body;
+			const { analysis, infraGuard, defaultBranch, quarantinePolicy } = request.body;
 			const stored: StoredSettings = {};
 			if (analysis && Object.keys(analysis).length > 0) stored.analysis = analysis;
 			if (infraGuard && Object.keys(infraGuard).length > 0) stored.infraGuard = infraGuard;
 			if (defaultBranch) stored.defaultBranch = defaultBranch;
+			if (quarantinePolicy && Object.keys(quarantinePolicy).length > 0) stored.quarantinePolicy = quarantinePolicy;
 			const result = await transaction(app.db.pool, async (c) => {
 				const saved = await saveProjectSettings(c, p.id, stored);
 				return { saved: saved ?? {}, jobs: await enqueueProjectAnalysis(c, p.id) };

@@ -1,6 +1,6 @@
 /** The thresholds people may tune (server/src/analysis/settings.ts), in words. */
 export interface Field {
-	group: 'analysis' | 'infraGuard';
+	group: 'analysis' | 'infraGuard' | 'quarantinePolicy';
 	key: string;
 	label: string;
 	help: string;
@@ -23,25 +23,26 @@ export const FIELDS: Field[] = [
 	{ group: 'infraGuard', key: 'failureShare', label: 'Infra guard: failing share', help: 'Share of first attempts failing that marks a job as an infrastructure failure.', step: 'any' },
 	{ group: 'infraGuard', key: 'clusterMinFailures', label: 'Infra guard: one error, at least', help: 'A single error shared by at least this many failed results…', step: '1' },
 	{ group: 'infraGuard', key: 'clusterConcentration', label: 'Infra guard: one error, share of failures', help: '…covering at least this share of the failures…', step: 'any' },
-	{ group: 'infraGuard', key: 'clusterShare', label: 'Infra guard: one error, share of results', help: '…and this share of all results also marks the job.', step: 'any' }
+	{ group: 'infraGuard', key: 'clusterShare', label: 'Infra guard: one error, share of results', help: '…and this share of all results also marks the job.', step: 'any' },
+	{ group: 'quarantinePolicy', key: 'minFailureChance', label: 'Auto-quarantine: failure chance at least', help: 'Quarantine a flaky test once the low end of its failure chance reaches this, e.g. 0.05. Empty: off.', step: 'any' },
+	{ group: 'quarantinePolicy', key: 'days', label: 'Auto-quarantine: for (days)', help: 'Released earlier as soon as the test is fixed.', step: 'any' }
 ];
 
 export const fieldName = (f: Field) => `${f.group}.${f.key}`;
 
 /** The form's non-empty fields as the settings API's body; empty means "the default". */
 export function settingsBody(form: FormData): { body: Record<string, unknown>; problem: string | null } {
-	const analysis: Record<string, number> = {};
-	const infraGuard: Record<string, number> = {};
+	const groups: Record<Field['group'], Record<string, number>> = { analysis: {}, infraGuard: {}, quarantinePolicy: {} };
 	for (const f of FIELDS) {
 		const raw = String(form.get(fieldName(f)) ?? '').trim();
 		if (raw === '') continue;
 		const n = Number(raw.replace(',', '.'));
 		if (!Number.isFinite(n)) return { body: {}, problem: `${f.label}: "${raw}" is not a number` };
-		(f.group === 'analysis' ? analysis : infraGuard)[f.key] = n;
+		groups[f.group][f.key] = n;
 	}
 	const defaultBranch = String(form.get('defaultBranch') ?? '').trim();
 	return {
-		body: { analysis, infraGuard, ...(defaultBranch ? { defaultBranch } : {}) },
+		body: { ...groups, ...(defaultBranch ? { defaultBranch } : {}) },
 		problem: null
 	};
 }
