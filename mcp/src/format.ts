@@ -7,9 +7,9 @@ export function pct(x: number): string {
 	return `${Math.round(p)}%`;
 }
 
-/** "7% (3–12%)": an estimate with its credible interval. */
-export function pctInterval(mean: number, low: number, high: number): string {
-	return `${pct(mean)} (${pct(low)}–${pct(high)})`;
+/** "7% (3–12%)", or "7% (90% interval 3–12%)" with the interval's mass: an estimate with its credible interval. */
+export function pctInterval(mean: number, low: number, high: number, mass?: number | null): string {
+	return `${pct(mean)} (${mass ? `${pct(mass)} interval ` : ''}${pct(low)}–${pct(high)})`;
 }
 
 export function minutes(m: number): string {

@@ -46,7 +46,7 @@ const testItem = z.object({
 	flakeRate: z.number().describe('observed share of runs that needed a retry or failed, 0–1'),
 	ciMinutesLostPerDay: z.number().describe('CI time lost to this test’s flaky failures, minutes per day'),
 	runs: z.number().int().describe('runs analysed'),
-	failures: z.number().int().describe('runs with a failed attempt'),
+	failures: z.number().int().describe('runs that failed, retries included'),
 	flakyRuns: z.number().int().describe('runs that passed on retry'),
 	mixedCommits: z.number().int().describe('commits that both passed and failed'),
 	lastFlakyAt: z.string().nullable().describe('last flaky failure (ISO 8601)'),
@@ -83,11 +83,19 @@ function item(r: FlakyRow): TestItem {
 	};
 }
 
+/** A state list in words: "flaky, broken or fixed". */
+function either(states: readonly string[]): string {
+	return states.length < 2 ? states.join('') : `${states.slice(0, -1).join(', ')} or ${states.at(-1)}`;
+}
+
 function itemLine(t: TestItem): string {
-	const facts = [`fails ${pctInterval(t.failureChance.estimate, t.failureChance.low, t.failureChance.high)} of attempts`];
+	// A broken test fails every attempt; its estimate is the flaky part beside that, which would mislead here.
+	const facts =
+		t.state === 'broken' && t.changePointSha
+			? [`fails every attempt since ${sha(t.changePointSha)}`]
+			: [`fails ${pctInterval(t.failureChance.estimate, t.failureChance.low, t.failureChance.high)} of attempts`];
 	if (t.ciMinutesLostPerDay > 0) facts.push(`CI time lost ${minutes(t.ciMinutesLostPerDay)}/day`);
 	if (t.mixedCommits > 0) facts.push(`${plural(t.mixedCommits, 'mixed commit')}`);
-	if (t.state === 'broken' && t.changePointSha) facts.push(`failing since ${sha(t.changePointSha)}`);
 	facts.push(`${plural(t.runs, 'run')}`);
 	return `- [${t.state}] ${t.name} (${t.file}, ${t.playwrightProject}): ${facts.join('; ')}. id ${t.testId}`;
 }
@@ -116,7 +124,7 @@ const verdict = z.object({
 	flakeRate: z.number().describe('observed share of runs that needed a retry or failed, 0–1'),
 	ciMinutesLostPerDay: z.number().describe('CI time lost to flaky failures, minutes per day'),
 	runs: z.number().int().describe('runs analysed'),
-	failures: z.number().int().describe('runs with a failed attempt'),
+	failures: z.number().int().describe('runs that failed, retries included'),
 	flakyRuns: z.number().int().describe('runs that passed on retry'),
 	mixedCommits: z.number().int().describe('commits that both passed and failed'),
 	lastFlakyAt: z.string().nullable().describe('last flaky failure (ISO 8601)'),
@@ -315,8 +323,8 @@ async function explain(api: FlackynessApi, testId: string, historyLimit: number)
 	if (h) {
 		const est = estimateOf(h);
 		lines.push(
-			`Since ${when(h.stateSince)}; analysed ${when(h.analyzedAt)} over ${plural(h.runs, 'run')} (${h.failures} with a failure, ${h.flakyRuns} passed on retry).`,
-			`Failure chance per attempt: ${pctInterval(est.estimate, est.low, est.high)}${est.credibleMass ? ` (${pct(est.credibleMass)} interval)` : ''}; CI time lost ${minutes(h.impactMinutes)}/day.`
+			`Since ${when(h.stateSince)}; analysed ${when(h.analyzedAt)} over ${plural(h.runs, 'run')} (${h.failures} failed, ${h.flakyRuns} passed on retry).`,
+			`${h.state === 'broken' ? 'Flaky failure chance per attempt outside the failing stretch' : 'Failure chance per attempt'}: ${pctInterval(est.estimate, est.low, est.high, est.credibleMass)}; CI time lost ${minutes(h.impactMinutes)}/day.`
 		);
 		const reasons = ev?.reasons ?? [];
 		if (reasons.length > 0) lines.push('Why:', ...reasons.map((r) => `- ${r}`));
@@ -326,7 +334,7 @@ async function explain(api: FlackynessApi, testId: string, historyLimit: number)
 			for (const m of mixed.slice(0, 5)) lines.push(`- ${sha(m.sha)} on ${m.branch}: ${m.failedRuns} of ${m.runs} runs failed (${m.kind}), last ${when(m.lastAt)}`);
 		}
 		if (cp) lines.push(`Change point: first failing commit ${sha(cp.firstBadSha)} (${when(cp.firstBadAt)}); last passing ${cp.lastGoodSha ? `${sha(cp.lastGoodSha)} (${when(cp.lastGoodAt)})` : 'unknown'}.`);
-		if (fr && (h.state === 'flaky' || h.state === 'fixed')) lines.push(`Fixed rule: ${fr.cleanRunsSince} of ${fr.requiredRuns} clean runs needed since the last flaky failure.`);
+		if (fr && (h.state === 'flaky' || h.state === 'fixed')) lines.push(`Fixed rule: ${plural(fr.cleanRunsSince, 'clean run')} since the last flaky failure; ${fr.requiredRuns} needed to call it fixed.`);
 	}
 	if (t.quarantine) lines.push(`Quarantined by ${t.quarantine.createdBy} on ${when(t.quarantine.createdAt)}${t.quarantine.expiresAt ? ` until ${when(t.quarantine.expiresAt)}` : ''}: ${t.quarantine.reason}`);
 	if (errors.length > 0) {
@@ -430,7 +438,7 @@ function meaning(outcome: string, state: HealthState | null): string {
 		case 'quarantined':
 			return 'known flaky: likely not caused by this change';
 		case 'broken':
-			return 'known broken: fails everywhere, not only here';
+			return 'known broken: fails on other commits too, not only on this change';
 		case 'suspect':
 			return 'suspect: failed before without a clear cause';
 		default:
@@ -496,7 +504,7 @@ export function registerTools(server: McpServer, api: FlackynessApi): void {
 			const states = state ?? ATTENTION;
 			const page = await testPage(api, project, { state: states.join(','), project: playwrightProject, branch, pageSize: limit });
 			const tests = page.items.map(item);
-			return result(listText(`Tests of ${project} judged ${states.join(' or ')}`, page.total, tests), { project, total: page.total, tests });
+			return result(listText(`Tests of ${project} judged ${either(states)}`, page.total, tests), { project, total: page.total, tests });
 		}
 	);
 
@@ -549,7 +557,9 @@ export function registerTools(server: McpServer, api: FlackynessApi): void {
 		async ({ runId }) => {
 			const r = await api.get(`/api/v1/runs/${runId}`, {}, runAnswer);
 			const shard = r.shardIndex !== null && r.shardTotal !== null ? `${r.shardIndex}/${r.shardTotal}` : null;
-			const failures = r.notable.map((n) => ({
+			// Failures first: they are what the question is about; retried passes only add context.
+			const notable = [...r.notable].sort((a, b) => Number(b.outcome === 'unexpected') - Number(a.outcome === 'unexpected'));
+			const failures = notable.map((n) => ({
 				testId: n.testId,
 				title: n.title,
 				file: n.file,
