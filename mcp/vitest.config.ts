@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+	resolve: { conditions: ['source'] },
+	test: {
+		name: 'mcp',
+		include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+		testTimeout: 120_000,
+		hookTimeout: 120_000,
+		pool: 'forks',
+		globalSetup: ['test/global-setup.ts']
+	}
+});
