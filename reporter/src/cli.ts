@@ -4,10 +4,14 @@
  * Flackyness server. Exit code 0 when every file was sent, 1 when one failed, 2 on bad usage.
  * `flackyness-reporter junit <report.json> -o <file>`: the reporter's JUnit file with verdicts,
  * from a Playwright JSON report. Exit code 0 when written, 1 when not, 2 on bad usage.
+ * `flackyness-reporter burn-in [-- <playwright args>]`: repeats the tests the default branch has
+ * never run (see burn-in.ts). Exit code 1 when one failed in any repetition, 0 otherwise (also when
+ * the server can't say which tests are new), 2 on bad usage.
  */
 import { parseArgs } from 'node:util';
 import type { JSONReport } from '@playwright/test/reporter';
 import FlackynessApi from './api.js';
+import { burnIn, DEFAULT_MAX_TESTS, DEFAULT_REPEAT_EACH, MAX_MAX_TESTS, MAX_REPEAT_EACH } from './burn-in.js';
 import { detectCi } from './ci.js';
 import { requestVerdicts } from './fail-on.js';
 import HttpClient from './http-client.js';
@@ -20,6 +24,7 @@ import { fromNetworkError } from './upload-error.js';
 
 const USAGE = `Usage: flackyness-reporter upload [--url <server>] <file>...
        flackyness-reporter junit [--url <server>] <report.json> [-o <junit.xml>]
+       flackyness-reporter burn-in [--repeat-each N] [--max-tests M] [--url <server>] [-- <playwright test args>]
 
 Sends files to a Flackyness server:
   - spool files, written by the reporter when the server could not be reached: the run is
@@ -34,9 +39,17 @@ junit writes, from a Playwright JSON report, the JUnit XML file of the reporter'
 option: each failure starts with the server's verdict ("[known flaky 7% (3–12%)] ...", "[new] ...");
 without a server that answers within 5 s, it is written without them.
 
+burn-in lists the local tests (playwright test --list), asks the server which ones have never
+run on the default branch, and runs just those N times without retries (--repeat-each N
+--retries 0), with the reporter of playwright.config.ts sending the results. Exit code 1 when a
+new test failed in any run; 0 when all passed, when there is no new test, and when the server
+can't be asked (nothing is run then: Flackyness being down never blocks a pipeline).
+
 Options:
   --url <server>   server base URL; else $${optionEnvVars.url}; else the one the spool file recorded
   -o, --output     junit: the file to write (default: $${optionEnvVars.junitOutput}, else junit.xml)
+  --repeat-each N  burn-in: runs of each new test, 1 to ${MAX_REPEAT_EACH} (default ${DEFAULT_REPEAT_EACH})
+  --max-tests M    burn-in: new tests run at most, 1 to ${MAX_MAX_TESTS} (default ${DEFAULT_MAX_TESTS})
   -h, --help       show this help
 
 Environment:
@@ -137,7 +150,50 @@ async function junit(report: string, output: string, url: string | undefined, en
 	}
 }
 
+/** A whole number from `min` to `max`, or undefined. */
+function intIn(raw: string | undefined, fallback: number, min: number, max: number): number | undefined {
+	if (raw === undefined) return fallback;
+	const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+	return n >= min && n <= max ? n : undefined;
+}
+
+/** `burn-in`: its options come before `--`, Playwright's after. */
+async function burnInCommand(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+	const dashes = argv.indexOf('--');
+	const own = dashes === -1 ? argv : argv.slice(0, dashes);
+	let parsed;
+	try {
+		parsed = parseArgs({
+			args: own,
+			options: { 'repeat-each': { type: 'string' }, 'max-tests': { type: 'string' }, url: { type: 'string' }, help: { type: 'boolean', short: 'h' } }
+		});
+	} catch (err) {
+		process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+		return 2;
+	}
+	if (parsed.values.help) {
+		process.stdout.write(USAGE);
+		return 0;
+	}
+	const repeatEach = intIn(parsed.values['repeat-each'], DEFAULT_REPEAT_EACH, 1, MAX_REPEAT_EACH);
+	const maxTests = intIn(parsed.values['max-tests'], DEFAULT_MAX_TESTS, 1, MAX_MAX_TESTS);
+	if (repeatEach === undefined || maxTests === undefined) {
+		const [flag, max] = repeatEach === undefined ? ['--repeat-each', MAX_REPEAT_EACH] : ['--max-tests', MAX_MAX_TESTS];
+		printLine(`invalid ${flag}: expected a whole number from 1 to ${max}`);
+		return 2;
+	}
+	const url = parsed.values.url;
+	const given = serverUrl(url);
+	if (url !== undefined && !given) {
+		printLine(`invalid --url (${JSON.stringify(url)}): expected an http(s) URL`);
+		return 2;
+	}
+	const playwrightArgs = dashes === -1 ? [] : argv.slice(dashes + 1);
+	return burnIn({ repeatEach, maxTests, playwrightArgs, ...(given ? { url: given } : {}) }, { env, cwd: process.cwd(), print: printLine });
+}
+
 async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+	if (argv[0] === 'burn-in') return burnInCommand(argv.slice(1), env);
 	let parsed;
 	try {
 		parsed = parseArgs({

@@ -396,3 +396,41 @@ export const verdictResponseSchema = z.object({
 	verdicts: z.array(testVerdictSchema).describe('one per test asked, in the order asked')
 });
 export type VerdictResponse = z.infer<typeof verdictResponseSchema>;
+
+/** Tests per `POST /api/v1/tests/new`: as many as a verdict request. */
+export const MAX_NEW_TESTS = 5000;
+
+/** POST /api/v1/tests/new: which of these tests the default branch has never run (what `burn-in` repeats before a merge). */
+export const newTestsRequestSchema = z
+	.object({
+		project: z.string().min(1).max(100).optional().describe('project id or slug; only with an admin token or a signed-in user'),
+		tests: z
+			.array(testResultInputSchema.pick({ file: true, titlePath: true, projectName: true }).strict())
+			.min(1)
+			.max(MAX_NEW_TESTS)
+			.describe('tests identified as the reporter sends them: file, title path, Playwright project name')
+	})
+	.strict();
+export type NewTestsRequest = z.input<typeof newTestsRequestSchema>;
+
+/** Where the server has seen a test: on the default branch, only on other branches, or never. */
+export const seenOnSchema = z.enum(['default-branch', 'other-branches', 'never']);
+export type SeenOn = z.infer<typeof seenOnSchema>;
+
+export const newTestSchema = z.object({
+	file: z.string().describe('as asked'),
+	titlePath: z.array(z.string()).describe('as asked'),
+	projectName: z.string().describe('as asked'),
+	testId: z.uuid().nullable().describe('the test on the server; null when it has never been seen'),
+	isNew: z.boolean().describe('true when no result of the test was stored from a run on the default branch'),
+	seenOn: seenOnSchema.describe('default-branch when a default-branch run has a result of it; other-branches when only other runs have; never otherwise')
+});
+export type NewTest = z.infer<typeof newTestSchema>;
+
+export const newTestsResponseSchema = z.object({
+	defaultBranches: z
+		.array(z.string())
+		.describe("branch names counted as the default branch for runs that did not say whether they were on it (the project's setting, else main and master)"),
+	tests: z.array(newTestSchema).describe('one per test asked, in the order asked')
+});
+export type NewTestsResponse = z.infer<typeof newTestsResponseSchema>;

@@ -11,6 +11,7 @@ import { createDebug, displayUrl, printLine } from './log.js';
 import { resolveOptions, type FlackynessOptions, type ResolvedOptions } from './options.js';
 import { defaultProjectDir, type CompleteRunInput, type OpenRunInput, type RunStats, type TestResultInput } from './protocol.js';
 import { judgeQuarantine, type QuarantineVerdict, type TestIdentity } from './quarantine.js';
+import { RepeatGroups } from './repeats.js';
 import RunStream from './run-stream.js';
 import { inSerialGroup, isFinalAttempt, projectNameOf, relativeFile, serializeTest, titlePathOf, validateResult } from './serialize.js';
 import { OUTPUT_FILE_REASON, SPOOL_FORMAT, spoolFileName, writeJsonFile, type SpoolData } from './spool.js';
@@ -71,6 +72,8 @@ export default class FlackynessReporter implements Reporter {
 	/** Each test's result, for the JUnit file (junitOutput). */
 	private junitResults: Map<TestCase, TestResultInput> | undefined;
 	private readonly done = new Set<TestCase>();
+	/** `--repeat-each`: the repetitions of a test are sent as one result (see repeats.ts). */
+	private readonly repeats = new RepeatGroups<TestCase>();
 	private otherErrors = 0;
 	private hookErrors = 0;
 
@@ -179,6 +182,15 @@ export default class FlackynessReporter implements Reporter {
 			this.debug(`not sending ${result.file} ${result.titlePath.join(' > ')}: ${problem}`);
 			return;
 		}
+		const repeatEach = test.parent.project()?.repeatEach ?? 1;
+		if (repeatEach <= 1) this.send(test, result);
+		else {
+			const merged = this.repeats.add(test, result, repeatEach);
+			if (merged) this.send(merged.item, merged.result);
+		}
+	}
+
+	private send(test: TestCase, result: TestResultInput): void {
 		this.recorded?.push(result);
 		this.junitResults?.set(test, result);
 		this.stream?.add(result);
@@ -198,6 +210,7 @@ export default class FlackynessReporter implements Reporter {
 		const tests = this.suite!.allTests();
 		// Tests whose last attempt was not recognisable as such (interrupted) or that never ran.
 		for (const test of tests) if (!this.done.has(test)) this.record(test);
+		for (const { item, result: merged } of this.repeats.drain()) this.send(item, merged);
 		const stats = countOutcomes(tests);
 		const complete: CompleteRunInput = { status: result.status, durationMs: Math.max(0, Math.round(result.duration)), stats };
 		// Asked while the run uploads, so that the answer adds no waiting of its own.

@@ -26,6 +26,7 @@ import settings from './routes/api/settings.js';
 import integrations from './routes/api/integrations.js';
 import users from './routes/api/users.js';
 import verdicts from './routes/api/verdicts.js';
+import newTests from './routes/api/new-tests.js';
 
 declare module 'fastify' {
 	interface FastifyInstance {
@@ -128,6 +129,7 @@ async function app(instance: FastifyInstance, opts: AppOptions) {
 	await instance.register(settings);
 	await instance.register(integrations);
 	await instance.register(verdicts);
+	await instance.register(newTests);
 
 	// The dashboard, mounted by server.ts on every other path, reads its form posts from the raw
 	// request: Fastify must leave those bodies unread. Added last, so that it reaches only the root

@@ -223,7 +223,8 @@ describe('security', () => {
 			'POST /api/v1/admin/users/{id}/reset-password': {},
 			'PUT /api/v1/projects/{id}/settings': {},
 			'PUT /api/v1/projects/{id}/integrations/gitlab': { url: 'http://127.0.0.1:9', token: 'glpat-security-sweep-000000000000' },
-			'POST /api/v1/verdicts': { tests: [{ file: 'sec/part-1.spec.ts', titlePath: ['security', 'case 1'], projectName: 'chromium' }] }
+			'POST /api/v1/verdicts': { tests: [{ file: 'sec/part-1.spec.ts', titlePath: ['security', 'case 1'], projectName: 'chromium' }] },
+			'POST /api/v1/tests/new': { tests: [{ file: 'sec/part-1.spec.ts', titlePath: ['security', 'case 1'], projectName: 'chromium' }] }
 		};
 		if (!(key in bodies) && op.hasBody) throw new Error(`no sample body for ${key}: add one`);
 		return bodies[key];
