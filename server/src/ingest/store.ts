@@ -161,7 +161,7 @@ interface KnownTest {
 	key: string;
 	tags: string[] | null;
 	last_seen_at: Date;
-	owners: string[];
+	owners: string[] | null;
 	owners_at: Date | null;
 }
 
@@ -170,7 +170,7 @@ function ownersChanged(t: KnownTest, r: PreparedResult): boolean {
 	const owners = r.data.owners;
 	if (owners === undefined) return false;
 	if (t.owners_at !== null && Date.parse(r.data.startedAt) < t.owners_at.getTime()) return false;
-	return t.owners.join('\u0001') !== owners.join('\u0001');
+	return (t.owners ?? []).join('\u0001') !== owners.join('\u0001');
 }
 
 /** Tests are touched at most this often: a write per test per run would dominate ingestion. */

@@ -117,7 +117,7 @@ export async function flakyTests(db: Db, projectId: string, f: FlakyTestFilter) 
 	const order = `${SORTS[f.sort]} ${f.order === 'asc' ? 'ASC' : 'DESC'} NULLS LAST, t.id`;
 	params.push(f.pageSize, (f.page - 1) * f.pageSize);
 	const { rows } = await db.query(
-		`SELECT t.id AS "testId", t.title, t.title_path AS "titlePath", t.file, t.project_name AS "projectName", t.tags, t.owners,
+		`SELECT t.id AS "testId", t.title, t.title_path AS "titlePath", t.file, t.project_name AS "projectName", t.tags, COALESCE(t.owners, '{}') AS owners,
 		        h.state, h.state_since AS "stateSince", h.score, h.score_low AS "scoreLow", h.score_high AS "scoreHigh",
 		        h.flake_rate AS "flakeRate", h.impact_minutes AS "impactMinutes", h.runs, h.failures, h.flaky_runs AS "flakyRuns",
 		        h.mixed_commits AS "mixedCommits", h.last_seen_at AS "lastSeenAt", h.last_flaky_at AS "lastFlakyAt",
@@ -176,14 +176,14 @@ export async function ownersOfProject(db: Db, projectId: string): Promise<{ owne
 		 LIMIT 1000`,
 		[projectId]
 	);
-	const unowned = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM tests WHERE project_id = $1 AND owners = '{}'`, [projectId]);
+	const unowned = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM tests WHERE project_id = $1 AND (owners IS NULL OR owners = '{}')`, [projectId]);
 	return { owners: owners.rows, unowned: unowned.rows[0]!.n };
 }
 
 export async function testDetail(db: Db, testId: string) {
 	const { rows } = await db.query(
 		`SELECT t.id, t.project_id AS "projectId", t.title, t.title_path AS "titlePath", t.file, t.project_name AS "projectName",
-		        t.tags, t.owners, t.first_seen_at AS "firstSeenAt", t.last_seen_at AS "lastSeenAt",
+		        t.tags, COALESCE(t.owners, '{}') AS owners, t.first_seen_at AS "firstSeenAt", t.last_seen_at AS "lastSeenAt",
 		        CASE WHEN h.test_id IS NULL THEN NULL ELSE json_build_object(
 		          'state', h.state, 'stateSince', h.state_since, 'score', h.score, 'scoreLow', h.score_low, 'scoreHigh', h.score_high,
 		          'flakeRate', h.flake_rate, 'runs', h.runs, 'failures', h.failures, 'flakyRuns', h.flaky_runs,
