@@ -93,7 +93,7 @@ function splitEntry(line: string): { pattern: string; rest: string } {
 
 /** The globs a pattern stands for, against a path written `/dir/file` (leading slash, forward slashes). */
 export function patternGlobs(pattern: string): string[] {
-	let glob = pattern.startsWith('/') ? pattern : `/**/${pattern}`;
+	const glob = pattern.startsWith('/') ? pattern : `/**/${pattern}`;
 	if (glob.endsWith('/')) return [`${glob}**`];
 	// A plain name may be a directory, which covers everything under it (as in .gitignore). One
 	// ending in a wildcard may not: GitLab documents `/docs/*` as not reaching `docs/projects/index.md`.
