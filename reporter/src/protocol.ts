@@ -238,6 +238,53 @@ export function failedAttemptAttachments(attempts: ReadonlyArray<FailedAttempt>,
 	return out;
 }
 
+/** Owners per result: teams and people, not a mailing list. */
+export const MAX_OWNERS = 20;
+export const MAX_OWNER_LENGTH = 255;
+
+/** `@name`, `@group/subgroup` or an e-mail address, as CODEOWNERS names owners: one word, nothing else. */
+const ownerSchema = text(MAX_OWNER_LENGTH).regex(/^\S+$/, 'must be one word (an @name or an e-mail address)');
+
+/**
+ * An owner named in an annotation or tag, written as CODEOWNERS writes it: `team-x` becomes
+ * `@team-x`, `@team-x` and `jane@example.com` stay. Undefined for what can't be an owner.
+ */
+export function ownerName(word: string): string | undefined {
+	const w = storableText(word.trim());
+	if (w === '' || w === '@' || /\s/.test(w) || w.length > MAX_OWNER_LENGTH) return undefined;
+	if (w.includes('@')) return w;
+	return w.length < MAX_OWNER_LENGTH ? `@${w}` : undefined;
+}
+
+/**
+ * Owners a test names itself: annotations of type `owner` or `owners` (each description may hold
+ * several, separated by spaces or commas) and tags `@owner:<name>`. Nothing else counts: a tag
+ * that merely looks like a team is not taken for one. One function for the reporter and the
+ * server's report parser.
+ */
+export function ownersFromTest(annotations: ReadonlyArray<{ type: string; description?: string | null | undefined }>, tags: ReadonlyArray<string>): string[] {
+	const words: string[] = [];
+	for (const a of annotations) {
+		const type = a.type.trim().toLowerCase();
+		if ((type === 'owner' || type === 'owners') && a.description) words.push(...a.description.split(/[\s,]+/));
+	}
+	for (const tag of tags) {
+		const m = /^@?owner:(.+)$/i.exec(tag.trim());
+		if (m) words.push(m[1]!);
+	}
+	return mergeOwners(words.map(ownerName).filter((o): o is string => o !== undefined));
+}
+
+/** Owners from several sources, once each in the order first named, at most MAX_OWNERS. */
+export function mergeOwners(...lists: ReadonlyArray<ReadonlyArray<string>>): string[] {
+	const out: string[] = [];
+	for (const owner of lists.flat()) {
+		if (out.length === MAX_OWNERS) break;
+		if (!out.includes(owner)) out.push(owner);
+	}
+	return out;
+}
+
 /** One test's result in one run, after its last attempt. */
 export const testResultInputSchema = z.object({
 	/** Path of the spec file relative to the test directory, with forward slashes. */
@@ -260,7 +307,13 @@ export const testResultInputSchema = z.object({
 	error: testErrorSchema.optional(),
 	annotations: z.array(annotationSchema).max(100).default([]),
 	/** Files left by the failed attempts, in attempt order; absent when there are none. */
-	attachments: z.array(attachmentSchema).max(MAX_ATTACHMENTS).optional()
+	attachments: z.array(attachmentSchema).max(MAX_ATTACHMENTS).optional(),
+	/**
+	 * Who owns the test: CODEOWNERS owners of its file and owners it names itself (see
+	 * ownersFromTest). Absent when the sender does not know; `[]` when it knows there are none. The
+	 * server keeps the owners of the latest result that carried them.
+	 */
+	owners: z.array(ownerSchema).max(MAX_OWNERS).optional()
 });
 export type TestResultInput = z.input<typeof testResultInputSchema>;
 export type TestResultData = z.output<typeof testResultInputSchema>;

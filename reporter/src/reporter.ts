@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
 import FlackynessApi, { type QuarantineList } from './api.js';
 import { detectCi } from './ci.js';
+import { FileOwners, loadCodeowners, repositoryRoot } from './codeowners.js';
 import { decideFailOn, failOnSkip, requestVerdicts, type FailOnDecision, type VerdictAnswer } from './fail-on.js';
 import HttpClient from './http-client.js';
 import { toAsk, verdictsOf, writeJunitFile } from './junit-out.js';
@@ -64,6 +65,8 @@ export default class FlackynessReporter implements Reporter {
 	private configDir = process.cwd();
 	/** What attachment paths are relative to: GitLab's CI_PROJECT_DIR, where its artifact paths start. */
 	private projectDir: string | undefined;
+	/** Owners of test files from the repository's CODEOWNERS, read once at the start; undefined without one. */
+	private fileOwners: FileOwners | undefined;
 	private open: (OpenRunInput & { idempotencyKey: string }) | undefined;
 	private stream: RunStream | undefined;
 	private quarantineList: Promise<QuarantineList | null> | undefined;
@@ -152,6 +155,7 @@ export default class FlackynessReporter implements Reporter {
 		this.debug(`run ${this.open.idempotencyKey}: ${JSON.stringify(ci)}`);
 		if (options.outputFile || (options.url && !options.token)) this.recorded = [];
 		if (options.junitOutput) this.junitResults = new Map();
+		this.readCodeowners();
 		if (!options.url || !options.token) return;
 		const http = new HttpClient({
 			baseUrl: options.url,
@@ -174,9 +178,17 @@ export default class FlackynessReporter implements Reporter {
 		if (options.quarantine !== 'off') this.quarantineList = api.fetchQuarantine(QUARANTINE_TIMEOUT_MS);
 	}
 
+	/** A CODEOWNERS that can't be found or read costs the owners, nothing else. */
+	private readCodeowners(): void {
+		const root = repositoryRoot(this.configDir, process.env);
+		const loaded = root ? loadCodeowners(root) : undefined;
+		this.debug(loaded ? `owners from ${loaded.file}` : `no CODEOWNERS under ${root ?? '(no repository root)'}`);
+		this.fileOwners = loaded ? new FileOwners(loaded) : undefined;
+	}
+
 	private record(test: TestCase): void {
 		this.done.add(test);
-		const result = serializeTest(test, this.config!.rootDir, this.startedAt, this.projectDir);
+		const result = serializeTest(test, this.config!.rootDir, this.startedAt, this.projectDir, this.fileOwners?.of(test.location.file));
 		const problem = validateResult(result);
 		if (problem) {
 			this.debug(`not sending ${result.file} ${result.titlePath.join(' > ')}: ${problem}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TestStatus } from './protocol.js';
+import { ownerName, ownersFromTest, type TestStatus } from './protocol.js';
 import {
 	formatError,
 	inSerialGroup,
@@ -7,6 +7,7 @@ import {
 	relativeFile,
 	serializeTest,
 	stripAnsi,
+	testOwners,
 	titlePathOf,
 	validateResult,
 	type ResultLike,
@@ -223,5 +224,46 @@ describe('formatError', () => {
 describe('stripAnsi', () => {
 	it('removes colour codes', () => {
 		expect(stripAnsi('\u001b[2mexpect(\u001b[22m\u001b[31mreceived\u001b[39m')).toBe('expect(received');
+	});
+});
+
+describe('owners of a test', () => {
+	it('names owners from owner annotations and @owner: tags only, written as CODEOWNERS writes them', () => {
+		const annotations = [
+			{ type: 'owner', description: '@checkout' },
+			{ type: 'OWNERS', description: 'payments,  jane@example.com\t@web/ui' },
+			{ type: 'issue', description: '@not-an-owner' },
+			{ type: 'owner' }
+		];
+		expect(ownersFromTest(annotations, ['owner:search', '@owner:@qa', 'team-x', 'owners:nope'])).toEqual([
+			'@checkout',
+			'@payments',
+			'jane@example.com',
+			'@web/ui',
+			'@search',
+			'@qa'
+		]);
+		expect(ownerName('  ')).toBeUndefined();
+		expect(ownerName('@')).toBeUndefined();
+		expect(ownerName('x'.repeat(255))).toBeUndefined();
+	});
+
+	it('joins the test’s own owners and its file’s CODEOWNERS owners, once each, at most 20', () => {
+		const test = { annotations: [{ type: 'owner', description: '@mine' }], tags: [] };
+		expect(testOwners(test, ['@team', '@mine'])).toEqual(['@mine', '@team']);
+		expect(testOwners({ annotations: [], tags: [] }, undefined)).toBeUndefined();
+		// A CODEOWNERS was read and gives the file nobody: an answer, not silence.
+		expect(testOwners({ annotations: [], tags: [] }, [])).toEqual([]);
+		const many = Array.from({ length: 30 }, (_, i) => `@t${i}`);
+		expect(testOwners(test, many)).toHaveLength(20);
+		expect(testOwners(test, many)![0]).toBe('@mine');
+	});
+
+	it('sends them with the serialized result', () => {
+		const started = new Date(Date.UTC(2026, 0, 1));
+		const r = serializeTest(fakeTest([result('passed', 0)], { annotations: [{ type: 'owner', description: '@mine' }] }), ROOT, started, undefined, ['@file-owner']);
+		expect(r.owners).toEqual(['@mine', '@file-owner']);
+		expect(validateResult(r)).toBeNull();
+		expect(serializeTest(fakeTest([result('passed', 0)]), ROOT, started).owners).toBeUndefined();
 	});
 });

@@ -8,6 +8,8 @@ import type { TestCase, TestResult, TestError as PlaywrightError, Location } fro
 import {
 	clipStorable,
 	failedAttemptAttachments,
+	mergeOwners,
+	ownersFromTest,
 	testResultInputSchema,
 	type Attachment,
 	type TestError,
@@ -216,9 +218,10 @@ export function collectAttachments(test: Pick<TestLike, 'results' | 'expectedSta
  * One test after its last attempt, as the server's JSON report parser reads the same test from
  * Playwright's JSON report. `runStartedAt` stands in for the start of a test that never ran
  * (interrupted run, `maxFailures`). Attachment paths are made relative to `projectDir`; without
- * it none are sent.
+ * it none are sent. `fileOwners` are the CODEOWNERS owners of the test's file, undefined when the
+ * repository has no CODEOWNERS.
  */
-export function serializeTest(test: TestLike, rootDir: string, runStartedAt: Date, projectDir?: string): TestResultInput {
+export function serializeTest(test: TestLike, rootDir: string, runStartedAt: Date, projectDir?: string, fileOwners?: readonly string[]): TestResultInput {
 	const results = test.results;
 	const last = results[results.length - 1];
 	const durationMs = Math.round(results.reduce((sum, r) => sum + Math.max(0, r.duration), 0));
@@ -242,7 +245,20 @@ export function serializeTest(test: TestLike, rootDir: string, runStartedAt: Dat
 	if (error) serialized.error = error;
 	const attachments = collectAttachments(test, projectDir);
 	if (attachments.length > 0) serialized.attachments = attachments;
+	const owners = testOwners(serialized, fileOwners);
+	if (owners) serialized.owners = owners;
 	return serialized;
+}
+
+/**
+ * The test's owners: those it names itself (owner annotations, `@owner:` tags) and those
+ * CODEOWNERS gives its file, both. Undefined when neither source says anything, so that the server
+ * keeps what it knew; `[]` when a CODEOWNERS was read and gives the file no owner.
+ */
+export function testOwners(test: Pick<TestResultInput, 'annotations' | 'tags'>, fileOwners: readonly string[] | undefined): string[] | undefined {
+	const own = ownersFromTest(test.annotations ?? [], test.tags ?? []);
+	if (fileOwners === undefined && own.length === 0) return undefined;
+	return mergeOwners(own, fileOwners ?? []);
 }
 
 /** Null when the result would be rejected by the server anyway; the reason goes to the debug log. */

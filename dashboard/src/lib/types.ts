@@ -53,6 +53,8 @@ export interface FlakyTestRow {
 	file: string;
 	projectName: string;
 	tags: string[];
+	/** CODEOWNERS owners of its file and owners it names itself; empty when none. */
+	owners: string[];
 	state: HealthState;
 	stateSince: string;
 	score: number;
@@ -74,6 +76,19 @@ export interface Page<T> {
 	total: number;
 	page: number;
 	pageSize: number;
+}
+
+/** An owner of a project's tests (GET /projects/:id/owners). */
+export interface OwnerCounts {
+	owner: string;
+	tests: number;
+	flaky: number;
+	broken: number;
+}
+
+export interface OwnersList {
+	owners: OwnerCounts[];
+	unowned: number;
 }
 
 export interface Facets {
@@ -141,6 +156,7 @@ export interface TestDetail {
 	file: string;
 	projectName: string;
 	tags: string[];
+	owners: string[];
 	firstSeenAt: string;
 	lastSeenAt: string;
 	health: Health | null;

@@ -31,6 +31,7 @@ const test = (h: Health | null, quarantine: TestDetail['quarantine'] = null): Te
 	file: 'checkout.spec.ts',
 	projectName: 'chromium',
 	tags: [],
+	owners: [],
 	firstSeenAt: '2026-11-01T00:00:00Z',
 	lastSeenAt: '2026-11-26T00:00:00Z',
 	health: h,

@@ -14,7 +14,7 @@ const FIXTURES = path.join(PACKAGE_DIR, 'test/fixtures');
 export const PLAYWRIGHT = path.join(PACKAGE_DIR, 'node_modules/.bin/playwright');
 export const CLI = path.join(PACKAGE_DIR, 'dist/cli.js');
 
-export type Suite = 'basic' | 'passing' | 'many' | 'quarantined' | 'edge' | 'gated' | 'odd-text' | 'fail-on' | 'artifacts' | 'burn-in';
+export type Suite = 'basic' | 'passing' | 'many' | 'quarantined' | 'edge' | 'gated' | 'odd-text' | 'fail-on' | 'artifacts' | 'burn-in' | 'owners';
 
 /** A new project with every fixture suite and the package installed (linked). */
 export function makeProject(): string {

@@ -9,6 +9,7 @@ import {
 	failedAttemptAttachments,
 	isStorableTime,
 	outcomeSchema,
+	ownersFromTest,
 	storableText,
 	storedString,
 	testResultInputSchema,
@@ -307,6 +308,10 @@ function serializeTest(
 		state.projectDir
 	);
 	if (attachments.length > 0) result.attachments = attachments;
+	// The server has no CODEOWNERS: a report names owners only through owner annotations and
+	// `@owner:` tags. Without any, the test's stored owners (perhaps from the reporter) stay.
+	const owners = ownersFromTest(result.annotations, spec.tags);
+	if (owners.length > 0) result.owners = owners;
 	return { result, anyInterrupted: results.some((r) => r.status === 'interrupted'), path };
 }
 

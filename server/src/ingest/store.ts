@@ -161,6 +161,16 @@ interface KnownTest {
 	key: string;
 	tags: string[] | null;
 	last_seen_at: Date;
+	owners: string[] | null;
+	owners_at: Date | null;
+}
+
+/** Whether `r` carries owners that differ from the test's and are not older than what it holds. */
+function ownersChanged(t: KnownTest, r: PreparedResult): boolean {
+	const owners = r.data.owners;
+	if (owners === undefined) return false;
+	if (t.owners_at !== null && Date.parse(r.data.startedAt) < t.owners_at.getTime()) return false;
+	return (t.owners ?? []).join('\u0001') !== owners.join('\u0001');
 }
 
 /** Tests are touched at most this often: a write per test per run would dominate ingestion. */
@@ -168,12 +178,14 @@ const LAST_SEEN_GRANULARITY_MS = 60 * 60 * 1000;
 
 /**
  * Ids of the batch's tests: one indexed read for those known already, an insert for new ones,
- * and an update only where tags changed or last_seen_at is more than an hour behind.
+ * and an update only where tags or owners changed or last_seen_at is more than an hour behind.
+ * Owners come from the latest result that carried them (`owners_at`): a result without owners,
+ * or one older than the owners held, leaves them alone.
  */
 async function resolveTests(client: pg.ClientBase, projectId: string, rows: PreparedResult[]): Promise<Map<string, string>> {
 	const keys = rows.map((r) => r.key);
 	const known = await client.query<KnownTest>(
-		`SELECT id, key, tags, last_seen_at FROM tests WHERE project_id = $1 AND key = ANY($2::text[])`,
+		`SELECT id, key, tags, last_seen_at, owners, owners_at FROM tests WHERE project_id = $1 AND key = ANY($2::text[])`,
 		[projectId, keys]
 	);
 	const ids = new Map(known.rows.map((t) => [t.key, t.id]));
@@ -182,9 +194,11 @@ async function resolveTests(client: pg.ClientBase, projectId: string, rows: Prep
 	const fresh = rows.filter((r) => !ids.has(r.key));
 	if (fresh.length > 0) {
 		const inserted = await client.query<{ id: string; key: string }>(
-			`INSERT INTO tests (project_id, key, file, title_path, title, project_name, tags, first_seen_at, last_seen_at)
-			 SELECT $1, r.key, r.file, r.title_path, r.title, r.project_name, r.tags, r.seen, r.seen
-			 FROM jsonb_to_recordset($2::jsonb) AS r(key text, file text, title_path text[], title text, project_name text, tags text[], seen timestamptz)
+			`INSERT INTO tests (project_id, key, file, title_path, title, project_name, tags, first_seen_at, last_seen_at, owners, owners_at)
+			 SELECT $1, r.key, r.file, r.title_path, r.title, r.project_name, r.tags, r.seen, r.seen, COALESCE(r.owners, '{}'),
+			   CASE WHEN r.owners IS NULL THEN NULL ELSE r.seen END
+			 FROM jsonb_to_recordset($2::jsonb)
+			   AS r(key text, file text, title_path text[], title text, project_name text, tags text[], seen timestamptz, owners text[])
 			 ON CONFLICT (project_id, key) DO NOTHING
 			 RETURNING id, key`,
 			[
@@ -197,7 +211,8 @@ async function resolveTests(client: pg.ClientBase, projectId: string, rows: Prep
 						title: r.data.titlePath[r.data.titlePath.length - 1],
 						project_name: r.data.projectName,
 						tags: r.data.tags,
-						seen: r.data.startedAt
+						seen: r.data.startedAt,
+						owners: r.data.owners ?? null
 					}))
 				)
 			]
@@ -219,14 +234,21 @@ async function resolveTests(client: pg.ClientBase, projectId: string, rows: Prep
 		if (!t) return false;
 		const seen = Date.parse(r.data.startedAt);
 		const tagsChanged = (t.tags ?? []).join('\u0001') !== r.data.tags.join('\u0001');
-		return tagsChanged || seen - t.last_seen_at.getTime() > LAST_SEEN_GRANULARITY_MS;
+		return tagsChanged || ownersChanged(t, r) || seen - t.last_seen_at.getTime() > LAST_SEEN_GRANULARITY_MS;
 	});
 	if (stale.length > 0) {
+		// The owners' age is compared again here: a concurrent upload may have written newer ones since the read.
 		await client.query(
-			`UPDATE tests AS t SET tags = r.tags, last_seen_at = GREATEST(t.last_seen_at, r.seen)
-			 FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, tags text[], seen timestamptz)
+			`UPDATE tests AS t SET tags = r.tags, last_seen_at = GREATEST(t.last_seen_at, r.seen),
+			   owners = CASE WHEN r.owners IS NOT NULL AND (t.owners_at IS NULL OR r.seen >= t.owners_at) THEN r.owners ELSE t.owners END,
+			   owners_at = CASE WHEN r.owners IS NOT NULL AND (t.owners_at IS NULL OR r.seen >= t.owners_at) THEN r.seen ELSE t.owners_at END
+			 FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, tags text[], seen timestamptz, owners text[])
 			 WHERE t.id = r.id`,
-			[JSON.stringify(stale.map((r) => ({ id: byKey.get(r.key)!.id, tags: r.data.tags, seen: r.data.startedAt })))]
+			[
+				JSON.stringify(
+					stale.map((r) => ({ id: byKey.get(r.key)!.id, tags: r.data.tags, seen: r.data.startedAt, owners: r.data.owners ?? null }))
+				)
+			]
 		);
 	}
 	return ids;

@@ -75,6 +75,8 @@ export interface FlakyTestFilter {
 	states: HealthStateName[];
 	branch?: string | undefined;
 	playwrightProject?: string | undefined;
+	/** Tests this owner owns (exactly as stored: `@team-x`, `jane@example.com`). */
+	owner?: string | undefined;
 	q?: string | undefined;
 	sort: 'impact' | 'score' | 'lastSeen' | 'flakeRate' | 'name';
 	order: 'asc' | 'desc';
@@ -97,6 +99,11 @@ export async function flakyTests(db: Db, projectId: string, f: FlakyTestFilter) 
 		params.push(f.playwrightProject);
 		where.push(`t.project_name = $${params.length}`);
 	}
+	if (f.owner !== undefined) {
+		params.push([f.owner]);
+		// @> rather than = ANY so that the GIN index on owners serves it.
+		where.push(`t.owners @> $${params.length}::text[]`);
+	}
 	if (f.q) {
 		params.push(likePattern(f.q));
 		where.push(`(t.title ILIKE $${params.length} OR t.file ILIKE $${params.length} OR array_to_string(t.title_path, ' ') ILIKE $${params.length})`);
@@ -110,7 +117,7 @@ export async function flakyTests(db: Db, projectId: string, f: FlakyTestFilter) 
 	const order = `${SORTS[f.sort]} ${f.order === 'asc' ? 'ASC' : 'DESC'} NULLS LAST, t.id`;
 	params.push(f.pageSize, (f.page - 1) * f.pageSize);
 	const { rows } = await db.query(
-		`SELECT t.id AS "testId", t.title, t.title_path AS "titlePath", t.file, t.project_name AS "projectName", t.tags,
+		`SELECT t.id AS "testId", t.title, t.title_path AS "titlePath", t.file, t.project_name AS "projectName", t.tags, COALESCE(t.owners, '{}') AS owners,
 		        h.state, h.state_since AS "stateSince", h.score, h.score_low AS "scoreLow", h.score_high AS "scoreHigh",
 		        h.flake_rate AS "flakeRate", h.impact_minutes AS "impactMinutes", h.runs, h.failures, h.flaky_runs AS "flakyRuns",
 		        h.mixed_commits AS "mixedCommits", h.last_seen_at AS "lastSeenAt", h.last_flaky_at AS "lastFlakyAt",
@@ -146,10 +153,37 @@ export async function facets(db: Db, projectId: string) {
 	return { branches: branches.rows.map((r) => r.branch), playwrightProjects: projects.rows.map((r) => r.name) };
 }
 
+export interface OwnerCounts {
+	owner: string;
+	tests: number;
+	flaky: number;
+	broken: number;
+}
+
+/**
+ * Every owner of the project's tests with how many tests it owns, and how many of them are flaky
+ * or broken now; the most troubled first. `unowned` counts the tests nobody owns.
+ */
+export async function ownersOfProject(db: Db, projectId: string): Promise<{ owners: OwnerCounts[]; unowned: number }> {
+	const owners = await db.query<OwnerCounts>(
+		`SELECT o.owner, count(*)::int AS tests,
+		        count(*) FILTER (WHERE h.state = 'flaky')::int AS flaky,
+		        count(*) FILTER (WHERE h.state = 'broken')::int AS broken
+		 FROM tests t CROSS JOIN LATERAL unnest(t.owners) AS o(owner) LEFT JOIN test_health h ON h.test_id = t.id
+		 WHERE t.project_id = $1
+		 GROUP BY o.owner
+		 ORDER BY flaky DESC, broken DESC, tests DESC, o.owner
+		 LIMIT 1000`,
+		[projectId]
+	);
+	const unowned = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM tests WHERE project_id = $1 AND (owners IS NULL OR owners = '{}')`, [projectId]);
+	return { owners: owners.rows, unowned: unowned.rows[0]!.n };
+}
+
 export async function testDetail(db: Db, testId: string) {
 	const { rows } = await db.query(
 		`SELECT t.id, t.project_id AS "projectId", t.title, t.title_path AS "titlePath", t.file, t.project_name AS "projectName",
-		        t.tags, t.first_seen_at AS "firstSeenAt", t.last_seen_at AS "lastSeenAt",
+		        t.tags, COALESCE(t.owners, '{}') AS owners, t.first_seen_at AS "firstSeenAt", t.last_seen_at AS "lastSeenAt",
 		        CASE WHEN h.test_id IS NULL THEN NULL ELSE json_build_object(
 		          'state', h.state, 'stateSince', h.state_since, 'score', h.score, 'scoreLow', h.score_low, 'scoreHigh', h.score_high,
 		          'flakeRate', h.flake_rate, 'runs', h.runs, 'failures', h.failures, 'flakyRuns', h.flaky_runs,

@@ -14,6 +14,7 @@ import {
 	errorClusters,
 	facets,
 	flakyTests,
+	ownersOfProject,
 	projectOfRun,
 	projectOfTest,
 	projectStats,
@@ -81,6 +82,41 @@ const historyItem = z.object({
 		})
 		.nullable()
 		.describe('the first error, or null')
+});
+
+const owners = z
+	.array(z.string())
+	.describe('who owns the test: CODEOWNERS owners of its file and owners it names itself (owner annotations, @owner: tags), as last reported; empty when none');
+
+const flakyTestRow = z.object({
+	testId: z.uuid().describe('the test'),
+	title: z.string().describe('its title'),
+	titlePath: z.array(z.string()).describe('titles from the outermost describe to the test'),
+	file: z.string().describe('its spec file, relative to the test directory'),
+	projectName: z.string().describe("Playwright project; '' when unnamed"),
+	tags: z.array(z.string()).describe('tags, without the @'),
+	owners,
+	state: z.enum(HEALTH_STATES).describe('the verdict of the analysis'),
+	stateSince: z.date().describe('when the test entered this state'),
+	score: z.number().describe('estimated chance that an attempt fails flakily'),
+	scoreLow: z.number().describe('lower bound of its credible interval'),
+	scoreHigh: z.number().describe('upper bound of its credible interval'),
+	flakeRate: z.number().describe('share of recent runs that passed only on retry'),
+	impactMinutes: z.number().describe('CI minutes lost per day'),
+	runs: z.number().int().describe('runs in the analysed window'),
+	failures: z.number().int().describe('runs that failed'),
+	flakyRuns: z.number().int().describe('runs that passed on retry'),
+	mixedCommits: z.number().int().describe('commits on which it both passed and failed'),
+	lastSeenAt: z.date().nullable().describe('last run of the test'),
+	lastFlakyAt: z.date().nullable().describe('last flaky run'),
+	changePointSha: z.string().nullable().describe('commit where its behaviour changed, when one was found')
+});
+
+const ownerRow = z.object({
+	owner: z.string().describe('as CODEOWNERS or the test names it: @user, @group/subgroup or an e-mail address'),
+	tests: z.number().int().describe('tests it owns'),
+	flaky: z.number().int().describe('of those, flaky now'),
+	broken: z.number().int().describe('of those, broken now')
 });
 
 const runDetailSchema = z.object({
@@ -206,6 +242,7 @@ const read: FastifyPluginAsyncZod = async (app) => {
 						state: stateList.default(['flaky', 'broken', 'suspect', 'quarantined', 'fixed']),
 						branch: shortText(255).optional(),
 						project: z.string().max(255).optional().describe('Playwright project name'),
+						owner: shortText(255).optional().describe('only tests this owner owns, written as stored: @team-x, jane@example.com'),
 						q: shortText(200).optional(),
 						sort: z.enum(['impact', 'score', 'lastSeen', 'flakeRate', 'name']).default('impact'),
 						order: z.enum(['asc', 'desc']).default('desc'),
@@ -213,7 +250,15 @@ const read: FastifyPluginAsyncZod = async (app) => {
 						pageSize
 					})
 					.strict(),
-				response: { 200: json, '4xx': errorBodySchema }
+				response: {
+					200: z.object({
+						items: z.array(flakyTestRow).describe('this page of tests'),
+						total: z.number().int().describe('tests matching the filters'),
+						page: z.number().int().describe('this page, 1-based'),
+						pageSize: z.number().int().describe('tests per page')
+					}),
+					'4xx': errorBodySchema
+				}
 			}
 		},
 		async (request) => {
@@ -223,6 +268,7 @@ const read: FastifyPluginAsyncZod = async (app) => {
 				states: q.state,
 				branch: q.branch,
 				playwrightProject: q.project,
+				owner: q.owner,
 				q: q.q,
 				sort: q.sort,
 				order: q.order,
@@ -230,6 +276,28 @@ const read: FastifyPluginAsyncZod = async (app) => {
 				pageSize: q.pageSize
 			});
 		}
+	);
+
+	app.get(
+		'/api/v1/projects/:id/owners',
+		{
+			...common,
+			schema: {
+				summary: 'Owners of the project’s tests, with how many tests each owns and how many are flaky or broken',
+				tags,
+				security,
+				params: projectParams,
+				querystring: z.object({}).strict(),
+				response: {
+					200: z.object({
+						owners: z.array(ownerRow).describe('most flaky first, then most broken, then most tests; at most 1000'),
+						unowned: z.number().int().describe('tests nobody owns')
+					}),
+					'4xx': errorBodySchema
+				}
+			}
+		},
+		async (request) => ownersOfProject(app.db.pool, (await readableProject(request, request.params.id)).id)
 	);
 
 	app.get(

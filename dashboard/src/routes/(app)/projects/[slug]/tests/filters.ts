@@ -6,6 +6,8 @@ export interface TestFilters {
 	state: '' | 'all' | HealthState;
 	branch: string;
 	project: string;
+	/** Only this owner's tests, as stored (`@team-x`). */
+	owner: string;
 	q: string;
 	sort: 'impact' | 'score' | 'lastSeen' | 'flakeRate' | 'name';
 	order: 'asc' | 'desc';
@@ -26,6 +28,7 @@ export function parseFilters(params: URLSearchParams): TestFilters {
 		state: state === 'all' || (HEALTH_STATES as string[]).includes(state) ? (state as TestFilters['state']) : '',
 		branch: (params.get('branch') ?? '').slice(0, 255),
 		project: (params.get('project') ?? '').slice(0, 255),
+		owner: (params.get('owner') ?? '').trim().slice(0, 255),
 		q: (params.get('q') ?? '').trim().slice(0, 200),
 		sort: validSort,
 		order: order === 'asc' || order === 'desc' ? order : validSort === 'name' ? 'asc' : 'desc',
@@ -39,6 +42,7 @@ export function apiQuery(f: TestFilters): Record<string, string | number | undef
 		state: f.state === 'all' ? HEALTH_STATES.join(',') : f.state || undefined,
 		branch: f.branch || undefined,
 		project: f.project || undefined,
+		owner: f.owner || undefined,
 		q: f.q || undefined,
 		sort: f.sort,
 		order: f.order,
@@ -47,4 +51,4 @@ export function apiQuery(f: TestFilters): Record<string, string | number | undef
 	};
 }
 
-export const hasFilters = (f: TestFilters) => Boolean(f.state || f.branch || f.project || f.q);
+export const hasFilters = (f: TestFilters) => Boolean(f.state || f.branch || f.project || f.owner || f.q);
