@@ -75,5 +75,5 @@ describe('shards and merge-reports', () => {
 		expect(fromReceived([...merged.results.values()])).toEqual(fromJsonReport(mergedReport));
 		expect(merged.results.size).toBe(24);
 		expect(`${uploaded.stdout}${uploaded.stderr}`).toContain(`${uploadServer.url}/runs/${merged.runId}`);
-	});
+	}, 240_000); // three Playwright runs (two shards, merge-reports): a loaded CI machine took over 120 s
 });

@@ -689,9 +689,8 @@ describe('ReportFormatError', () => {
 		const spec = raw.suites[0]!.specs[0]!;
 		const template = firstTest(raw);
 		spec.tests = Array.from({ length: MAX_TESTS }, (_, i) => ({ ...template, projectName: `p${i}` }));
-		const started = performance.now();
+		// How fast it parses is for the ingestion benchmark; here, only that the limit holds.
 		expect(parsePlaywrightReport(raw).results).toHaveLength(MAX_TESTS);
-		expect(performance.now() - started).toBeLessThan(30_000);
 
 		raw.suites.push({ title: 'b.spec.ts', specs: [{ title: 'one more', tests: [template] }] });
 		const error = formatErrorOf(() => parsePlaywrightReport(raw));
