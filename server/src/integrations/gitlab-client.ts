@@ -56,6 +56,13 @@ export interface GitlabNote {
 	body: string;
 }
 
+export interface GitlabIssue {
+	id: number;
+	iid: number;
+	state: 'opened' | 'closed';
+	web_url: string;
+}
+
 export interface GitlabTokenInfo {
 	scopes: string[];
 	active?: boolean;
@@ -129,6 +136,18 @@ export class GitlabClient {
 
 	async deleteMrNote(project: string | number, mrIid: number, noteId: number): Promise<void> {
 		await this.#call<unknown>('deleteMrNote', 'DELETE', `/projects/${projectRef(project)}/merge_requests/${mrIid}/notes/${noteId}`);
+	}
+
+	createIssue(project: string | number, issue: { title: string; description: string; labels?: string }): Promise<GitlabIssue> {
+		return this.#call<GitlabIssue>('createIssue', 'POST', `/projects/${projectRef(project)}/issues`, issue);
+	}
+
+	updateIssue(
+		project: string | number,
+		iid: number,
+		change: { title?: string; description?: string; labels?: string; state_event?: 'close' | 'reopen' }
+	): Promise<GitlabIssue> {
+		return this.#call<GitlabIssue>('updateIssue', 'PUT', `/projects/${projectRef(project)}/issues/${iid}`, change);
 	}
 
 	setCommitStatus(

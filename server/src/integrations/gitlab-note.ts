@@ -65,7 +65,7 @@ export function duration(ms: number): string {
  * Text from test titles and errors goes into code spans: Markdown, HTML, @mentions and #references
  * in it are then shown as written, never acted on. A backtick would end the span; a newline the line.
  */
-function code(text: string, max = 200): string {
+export function code(text: string, max = 200): string {
 	const flat = text.replace(/[\r\n\t]+/g, ' ').replace(/`/g, 'ʼ').trim();
 	const clipped = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 	return `\`${clipped || ' '}\``;

@@ -1,6 +1,3 @@
-import type pg from 'pg';
-import type { PrismaClient } from '../generated/prisma/client.js';
-import type { SecretBox } from '../lib/secrets.js';
 import { findGitlabIntegration } from '../repositories/gitlab.js';
 import {
 	defaultBranchName,
@@ -14,8 +11,10 @@ import {
 	withNoteLock,
 	type ClaimedReport
 } from '../repositories/gitlab-reports.js';
-import { GitlabClient, GitlabError, type GitlabFailure } from './gitlab-client.js';
-import { projectPathFromLink, tokenContext } from './gitlab.js';
+import { GitlabError, type GitlabClient } from './gitlab-client.js';
+import { openConnection, Unreportable, type ReportDeps } from './gitlab-connection.js';
+import { projectPathFromLink } from './gitlab.js';
+import { deliverIssue } from './gitlab-issues.js';
 import { judge, renderNote, statusDescription, type Judged } from './gitlab-note.js';
 
 /**
@@ -30,27 +29,6 @@ const LISTED = 200;
 const MAX_BACKOFF_MS = 3_600_000;
 /** A Retry-After beyond this is not believed. */
 const MAX_RETRY_AFTER_MS = 6 * 3_600_000;
-
-export interface ReportDeps {
-	pool: pg.Pool;
-	prisma: PrismaClient;
-	secrets: () => Promise<SecretBox>;
-	/** The dashboard's base URL, for the links in notes and statuses. */
-	dashboard: string;
-	timeoutMs: number;
-	retryBaseMs: number;
-	observe?: (operation: string, outcome: 'ok' | GitlabFailure) => void;
-}
-
-/** A report that cannot succeed until someone changes something: not retried. */
-class Unreportable extends Error {
-	constructor(
-		readonly kind: string,
-		message: string
-	) {
-		super(message);
-	}
-}
 
 /** Numeric pipeline ids compare as numbers: an older pipeline's late report must not replace a newer note. */
 function olderPipeline(a: string, b: string): boolean {
@@ -77,23 +55,16 @@ async function writeNote(deps: ReportDeps, client: GitlabClient, key: { projectI
 	});
 }
 
-/** Does the work of one claimed report; answers what was written, in words. */
+/** Does the work of one claimed pipeline report; answers what was written, in words. */
 export async function deliverReport(deps: ReportDeps, job: ClaimedReport): Promise<string> {
 	const integration = await findGitlabIntegration(deps.prisma, job.projectId);
 	if (!integration || (!integration.mrNotes && !integration.commitStatus)) return 'nothing to write: no GitLab connection, or notes and statuses off';
 	const runs = await pipelineRuns(deps.pool, job.projectId, job.pipelineId);
 	if (runs.length === 0) return 'nothing to write: the pipeline has no runs (deleted)';
-
-	const fromRuns = runs.find((r) => r.projectPath)?.projectPath;
-	const fromLinks = runs.map((r) => projectPathFromLink(r.pipelineUrl ?? r.jobUrl ?? '', integration.url)).find(Boolean);
-	const gitlabProject = integration.gitlabProject ?? fromRuns ?? fromLinks;
-	if (!gitlabProject) throw new Unreportable('no_project', 'No GitLab project known: set the GitLab project in the connection, or send CI_PROJECT_PATH with the runs.');
-	let token: string;
-	try {
-		token = (await deps.secrets()).open(integration.tokenSealed, tokenContext(job.projectId));
-	} catch (err) {
-		throw new Unreportable('unreadable_token', `The stored GitLab token cannot be read: ${(err as Error).message}`);
-	}
+	const { client, gitlabProject } = await openConnection(deps, integration, [
+		...runs.map((r) => r.projectPath),
+		...runs.map((r) => projectPathFromLink(r.pipelineUrl ?? r.jobUrl ?? '', integration.url))
+	]);
 
 	const runIds = runs.map((r) => r.id);
 	const totals = await pipelineTotals(deps.pool, runIds);
@@ -109,7 +80,6 @@ export async function deliverReport(deps: ReportDeps, job: ClaimedReport): Promi
 		defaultBranch: await defaultBranchName(deps.pool, job.projectId),
 		dashboard: deps.dashboard
 	};
-	const client = new GitlabClient({ baseUrl: integration.url, token, timeoutMs: deps.timeoutMs, ...(deps.observe ? { observe: deps.observe } : {}) });
 	const done: string[] = [];
 
 	const sha = runs.find((r) => r.commitSha)?.commitSha;
@@ -151,7 +121,7 @@ export interface ReportOutcome {
 /** Delivers a claimed report and records what happened on its row; never throws for GitLab's answers. */
 export async function processReport(deps: ReportDeps, job: ClaimedReport): Promise<ReportOutcome> {
 	try {
-		const message = await deliverReport(deps, job);
+		const message = job.kind === 'issue' ? await deliverIssue(deps, job) : await deliverReport(deps, job);
 		await finishReport(deps.pool, job, message);
 		return { outcome: 'done', message };
 	} catch (err) {

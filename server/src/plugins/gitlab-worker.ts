@@ -3,8 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge } from 'prom-client';
 import { publicUrl } from '../bootstrap.js';
 import { gitlabCallCounter } from '../integrations/gitlab-metrics.js';
-import { processReport, type ReportDeps } from '../integrations/gitlab-reports.js';
-import { claimReports, reportCounts } from '../repositories/gitlab-reports.js';
+import type { ReportDeps } from '../integrations/gitlab-connection.js';
+import { processReport } from '../integrations/gitlab-reports.js';
+import { claimReports, reportCounts, requestIssueUpdates } from '../repositories/gitlab-reports.js';
 import { pollLoop } from './poll-loop.js';
 
 /** Reports claimed per look at the queue. */
@@ -50,13 +51,14 @@ export default fp(
 		};
 		pollLoop(app, opts.pollMs, async (closing) => {
 			try {
+				await requestIssueUpdates(app.db.pool);
 				while (!closing()) {
 					const jobs = await claimReports(app.db.pool, CLAIM);
 					if (jobs.length === 0) break;
 					for (const job of jobs) {
 						const r = await processReport(deps, job);
 						reports.inc({ outcome: r.outcome });
-						const fields = { event: 'gitlab.report', projectId: job.projectId, pipelineId: job.pipelineId, attempt: job.attempts, outcome: r.outcome, kind: r.kind };
+						const fields = { event: 'gitlab.report', kind: job.kind, projectId: job.projectId, subject: job.pipelineId, attempt: job.attempts, outcome: r.outcome, failure: r.kind };
 						if (r.outcome === 'done') app.log.info({ ...fields, wrote: r.message }, 'pipeline reported to GitLab');
 						else app.log.warn({ ...fields, err: r.message }, r.outcome === 'retry' ? 'GitLab report failed; will retry' : 'GitLab report failed; given up');
 					}

@@ -38,7 +38,7 @@ export async function requestReportsForRuns(db: Db, runIds: readonly string[]): 
 		   AND NOT EXISTS (
 		     SELECT 1 FROM runs r WHERE r.project_id = t.project_id AND r.pipeline_id = t.pipeline_id AND r.shard_total IS NOT NULL
 		     GROUP BY r.group_key HAVING count(DISTINCT r.shard_index) < max(r.shard_total))
-		 ON CONFLICT (project_id, pipeline_id) DO UPDATE
+		 ON CONFLICT (project_id, kind, pipeline_id) DO UPDATE
 		   SET state = 'pending', attempts = 0, run_after = now(), generation = j.generation + 1, updated_at = now(),
 		       last_error = NULL, last_error_kind = NULL`,
 		[runIds]
@@ -58,12 +58,12 @@ export async function requestOverdueReports(db: Db, quietMinutes: number): Promi
 		 FROM runs r JOIN gitlab_integrations g ON g.project_id = r.project_id AND (g.mr_notes OR g.commit_status)
 		 WHERE r.status IN ('passed', 'failed', 'timedout', 'interrupted', 'incomplete') AND r.pipeline_id IS NOT NULL
 		   AND r.last_activity_at > now() - interval '2 days' AND r.last_activity_at < now() - make_interval(mins => $1)
-		   AND NOT EXISTS (SELECT 1 FROM gitlab_jobs j WHERE j.project_id = r.project_id AND j.pipeline_id = r.pipeline_id)
+		   AND NOT EXISTS (SELECT 1 FROM gitlab_jobs j WHERE j.project_id = r.project_id AND j.kind = 'pipeline' AND j.pipeline_id = r.pipeline_id)
 		   AND NOT EXISTS (
 		     SELECT 1 FROM runs o LEFT JOIN analysis_jobs a ON a.run_id = o.id
 		     WHERE o.project_id = r.project_id AND o.pipeline_id = r.pipeline_id
 		       AND (o.status = 'running' OR o.last_activity_at >= now() - make_interval(mins => $1) OR a.id IS NOT NULL))
-		 ON CONFLICT (project_id, pipeline_id) DO NOTHING`,
+		 ON CONFLICT (project_id, kind, pipeline_id) DO NOTHING`,
 		[quietMinutes]
 	);
 	return rowCount ?? 0;
@@ -71,6 +71,8 @@ export async function requestOverdueReports(db: Db, quietMinutes: number): Promi
 
 export interface ClaimedReport {
 	id: string;
+	/** pipeline, or issue (then pipelineId is the test's id). */
+	kind: 'pipeline' | 'issue';
 	projectId: string;
 	pipelineId: string;
 	attempts: number;
@@ -85,7 +87,7 @@ export async function claimReports(db: Db, limit: number): Promise<ClaimedReport
 		   SELECT id FROM gitlab_jobs
 		   WHERE state = 'pending' AND run_after <= now() AND (locked_at IS NULL OR locked_at < now() - interval '${LOCK_TIMEOUT}')
 		   ORDER BY run_after LIMIT $1 FOR UPDATE SKIP LOCKED)
-		 RETURNING id::text, project_id AS "projectId", pipeline_id AS "pipelineId", attempts, generation`,
+		 RETURNING id::text, kind, project_id AS "projectId", pipeline_id AS "pipelineId", attempts, generation`,
 		[limit]
 	);
 	return rows;
@@ -300,4 +302,89 @@ export async function defaultBranchName(db: Db, projectId: string): Promise<stri
 		[projectId]
 	);
 	return rows[0]?.name ?? null;
+}
+
+/**
+ * Issue jobs for the tests whose events arrived since the last look, in projects whose connection
+ * keeps issues; the cursor moves past them. Each job then decides from the test's current verdict.
+ */
+export async function requestIssueUpdates(db: Db): Promise<number> {
+	const { rows } = await db.query<{ n: number }>(
+		`WITH ev AS (
+		   SELECT e.project_id, e.test_id, max(e.id) AS last
+		   FROM test_events e JOIN gitlab_integrations g ON g.project_id = e.project_id AND g.issues AND e.id > COALESCE(g.issues_event_id, 0)
+		   GROUP BY e.project_id, e.test_id
+		 ), ins AS (
+		   INSERT INTO gitlab_jobs AS j (project_id, kind, pipeline_id)
+		   SELECT project_id, 'issue', test_id::text FROM ev
+		   ON CONFLICT (project_id, kind, pipeline_id) DO UPDATE
+		     SET state = 'pending', attempts = 0, run_after = now(), generation = j.generation + 1, updated_at = now(),
+		         last_error = NULL, last_error_kind = NULL
+		   RETURNING 1
+		 ), moved AS (
+		   UPDATE gitlab_integrations i SET issues_event_id = m.last
+		   FROM (SELECT project_id, max(last) AS last FROM ev GROUP BY project_id) m
+		   WHERE i.project_id = m.project_id AND COALESCE(i.issues_event_id, 0) < m.last
+		   RETURNING 1
+		 )
+		 SELECT (SELECT count(*) FROM ins)::int + 0 * (SELECT count(*) FROM moved)::int AS n`
+	);
+	return rows[0]?.n ?? 0;
+}
+
+export interface IssueSubject {
+	testId: string;
+	file: string;
+	titlePath: string[];
+	projectName: string;
+	owners: string[];
+	state: string | null;
+	score: number | null;
+	scoreLow: number | null;
+	scoreHigh: number | null;
+	runs: number | null;
+	failures: number | null;
+	flakyRuns: number | null;
+	impactMinutes: number | null;
+	firstDetectedAt: Date | null;
+	lastFlakyAt: Date | null;
+	stateSince: Date | null;
+	quarantineReason: string | null;
+	quarantineUntil: Date | null;
+	/** The GitLab project of the project's latest run that named one. */
+	projectPath: string | null;
+}
+
+/** A test as its GitLab issue describes it: identity, owners, verdict, quarantine. */
+export async function issueSubject(db: Db, projectId: string, testId: string): Promise<IssueSubject | null> {
+	const { rows } = await db.query<IssueSubject>(
+		`SELECT t.id AS "testId", t.file, t.title_path AS "titlePath", t.project_name AS "projectName", COALESCE(t.owners, '{}') AS owners,
+		        h.state::text AS state, h.score, h.score_low AS "scoreLow", h.score_high AS "scoreHigh", h.runs, h.failures,
+		        h.flaky_runs AS "flakyRuns", h.impact_minutes AS "impactMinutes", h.first_detected_at AS "firstDetectedAt",
+		        h.last_flaky_at AS "lastFlakyAt", h.state_since AS "stateSince",
+		        q.reason AS "quarantineReason", q.expires_at AS "quarantineUntil",
+		        (SELECT r.project_path FROM runs r WHERE r.project_id = $1 AND r.project_path IS NOT NULL ORDER BY r.started_at DESC LIMIT 1) AS "projectPath"
+		 FROM tests t
+		 LEFT JOIN test_health h ON h.test_id = t.id
+		 LEFT JOIN LATERAL (
+		   SELECT q.reason, q.expires_at FROM quarantines q
+		   WHERE q.test_id = t.id AND q.released_at IS NULL AND (q.expires_at IS NULL OR q.expires_at > now())
+		   ORDER BY q.created_at DESC LIMIT 1
+		 ) q ON true
+		 WHERE t.project_id = $1 AND t.id = $2`,
+		[projectId, testId]
+	);
+	return rows[0] ?? null;
+}
+
+export function findIssue(prisma: PrismaClient, projectId: string, testId: string) {
+	return prisma.gitlabIssue.findUnique({ where: { projectId_testId: { projectId, testId } } });
+}
+
+export async function saveIssue(prisma: PrismaClient, key: { projectId: string; testId: string }, issue: { gitlabProject: string; issueIid: number; webUrl: string | null; state: string }): Promise<void> {
+	await prisma.gitlabIssue.upsert({
+		where: { projectId_testId: key },
+		create: { ...key, ...issue },
+		update: { ...issue, updatedAt: new Date() }
+	});
 }

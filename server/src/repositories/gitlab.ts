@@ -10,6 +10,9 @@ export interface GitlabIntegrationInput {
 	gitlabProject: string | null;
 	mrNotes: boolean;
 	commitStatus: boolean;
+	/** Absent: kept as stored (off and ["flaky-test"] for a new connection). */
+	issues?: boolean;
+	issueLabels?: string[];
 }
 
 export function findGitlabIntegration(prisma: PrismaClient, projectId: string): Promise<GitlabIntegrationRow | null> {

@@ -11,6 +11,8 @@ import type { Socket } from 'node:net';
  *   PUT    /api/v4/projects/:id/merge_requests/:iid/notes/:note_id {body}
  *   DELETE /api/v4/projects/:id/merge_requests/:iid/notes/:note_id
  *   POST   /api/v4/projects/:id/statuses/:sha                   {state, name, target_url, description, ...}
+ *   POST   /api/v4/projects/:id/issues                          {title, description, labels}
+ *   PUT    /api/v4/projects/:id/issues/:issue_iid               {title, description, labels, state_event}
  * Authentication is the PRIVATE-TOKEN header; access follows GitLab's roles (notes need Reporter,
  * statuses Developer) and token scopes (reads need read_api or api, writes api). Faults (any status,
  * Retry-After, a hang) are queued on demand; every request is recorded.
@@ -48,6 +50,15 @@ export interface FakeStatus {
 	targetUrl: string | null;
 }
 
+export interface FakeIssue {
+	iid: number;
+	projectId: number;
+	title: string;
+	description: string;
+	labels: string[];
+	state: 'opened' | 'closed';
+}
+
 export interface RecordedRequest {
 	method: string;
 	/** As sent, still URL-encoded. */
@@ -76,6 +87,7 @@ export class FakeGitlab {
 	readonly projects: FakeProject[] = [];
 	readonly notes: FakeNote[] = [];
 	readonly statuses: FakeStatus[] = [];
+	readonly issues: FakeIssue[] = [];
 	#faults: Fault[] = [];
 	#nextId = 1000;
 	#server: Server;
@@ -165,6 +177,7 @@ export class FakeGitlab {
 		if (rest.length === 0 && method === 'GET') return send(res, 200, projectJson(project, level, this.url));
 		if (rest[0] === 'statuses' && rest.length === 2 && method === 'POST') return this.#status(project, level, decodeURIComponent(rest[1]!), body, res);
 		if (rest[0] === 'merge_requests' && rest[2] === 'notes') return this.#notes(method, project, level, Number(rest[1]), rest[3], body, res);
+		if (rest[0] === 'issues' && rest.length <= 2) return this.#issue(method, project, level, rest[1], body, res);
 		return send(res, 404, { error: '404 Not Found' });
 	}
 
@@ -184,6 +197,31 @@ export class FakeGitlab {
 		};
 		this.statuses.push(status);
 		send(res, 201, { id: status.id, sha, ref: null, status: status.state, name: status.name, target_url: status.targetUrl, description: status.description, created_at: new Date().toISOString() });
+	}
+
+	/** Issues need the Planner role (15) or more to be created and edited, as GitLab's permissions say. */
+	#issue(method: string, project: FakeProject, level: number, iid: string | undefined, body: unknown, res: ServerResponse): void {
+		if (level < 15) return send(res, 403, { message: '403 Forbidden' });
+		const b = (body ?? {}) as Record<string, unknown>;
+		const labels = (v: unknown) => (typeof v === 'string' ? v.split(',').filter(Boolean) : []);
+		const json = (i: FakeIssue) => ({ id: i.iid + 100_000, iid: i.iid, project_id: i.projectId, title: i.title, description: i.description, labels: i.labels, state: i.state, web_url: `${this.url}/${project.path}/-/issues/${i.iid}` });
+		if (iid === undefined) {
+			if (method !== 'POST') return send(res, 405, { message: '405 Method Not Allowed' });
+			if (typeof b.title !== 'string' || b.title === '') return send(res, 400, { error: 'title is missing' });
+			const issue: FakeIssue = { iid: this.issues.filter((i) => i.projectId === project.id).length + 1, projectId: project.id, title: b.title, description: typeof b.description === 'string' ? b.description : '', labels: labels(b.labels), state: 'opened' };
+			this.issues.push(issue);
+			return send(res, 201, json(issue));
+		}
+		const issue = this.issues.find((i) => i.projectId === project.id && i.iid === Number(iid));
+		if (!issue) return send(res, 404, { message: '404 Not found' });
+		if (method === 'GET') return send(res, 200, json(issue));
+		if (method !== 'PUT') return send(res, 405, { message: '405 Method Not Allowed' });
+		if (typeof b.title === 'string') issue.title = b.title;
+		if (typeof b.description === 'string') issue.description = b.description;
+		if (b.labels !== undefined) issue.labels = labels(b.labels);
+		if (b.state_event === 'close') issue.state = 'closed';
+		if (b.state_event === 'reopen') issue.state = 'opened';
+		send(res, 200, json(issue));
 	}
 
 	#notes(method: string, project: FakeProject, level: number, iid: number, noteId: string | undefined, body: unknown, res: ServerResponse): void {

@@ -167,7 +167,7 @@ describe('MR notes and commit statuses (a real server over HTTP on PostgreSQL, a
 		const note = gl.notes.find((n) => n.mrIid === 1)!;
 		expect(note.body).not.toBe(before);
 		expect(note.body).toContain('Flackyness: 1 new failure');
-		const row = await t.db.prisma.gitlabJob.findUnique({ where: { projectId_pipelineId: { projectId, pipelineId: '204' } } });
+		const row = await t.db.prisma.gitlabJob.findUnique({ where: { projectId_kind_pipelineId: { projectId, kind: 'pipeline', pipelineId: '204' } } });
 		expect(row).toMatchObject({ state: 'done', attempts: 4 });
 		const metrics = await (await fetch(`${url}/metrics`)).text();
 		for (const outcome of ['rate_limited', 'server_error', 'timeout']) expect(metrics).toMatch(new RegExp(`flackyness_gitlab_calls_total\\{operation="[a-zA-Z]+",outcome="${outcome}"\\} [1-9]`));

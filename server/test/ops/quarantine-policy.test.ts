@@ -2,12 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { ADMIN } from '../helpers/ingest.js';
 import { apiClient, streamJob, until, type JobSpec, type Outcome } from '../helpers/ci-history.js';
+import { ACCESS, FakeGitlab } from '../helpers/fake-gitlab.js';
+import { generateSecretsKey } from '../../src/lib/secrets.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
-describe('the automatic quarantine and the events it acts on (a real server over HTTP on PostgreSQL)', () => {
+const GITLAB_TOKEN = 'glpat-issues-token-with-api-scope-01234';
+
+describe('a test turning flaky: its event, its GitLab issue, the automatic quarantine, the release (a real server over HTTP on PostgreSQL, a fake GitLab)', () => {
 	let t: TestApp;
+	let gl: FakeGitlab;
 	let url: string;
 	let ingest: string;
 	const api = apiClient(() => url, ADMIN);
@@ -30,12 +35,24 @@ describe('the automatic quarantine and the events it acts on (a real server over
 		).rows;
 
 	beforeAll(async () => {
-		t = await buildTestApp('postgres', { ADMIN_TOKEN: ADMIN, ANALYSIS_POLL_MS: '50', RATE_LIMIT_RUNS: '10000', RATE_LIMIT_BATCHES: '100000', RATE_LIMIT_ADMIN: '1000', RATE_LIMIT_READS: '10000' });
+		gl = new FakeGitlab();
+		gl.addProject({ id: 9, path: 'group/app' });
+		gl.addToken(GITLAB_TOKEN, { scopes: ['api'], access: { 9: ACCESS.developer } });
+		await gl.start();
+		t = await buildTestApp('postgres', { ADMIN_TOKEN: ADMIN, SECRETS_KEY: generateSecretsKey(), PUBLIC_URL: 'http://flackyness.test', GITLAB_POLL_MS: '50', ANALYSIS_POLL_MS: '50', RATE_LIMIT_RUNS: '10000', RATE_LIMIT_BATCHES: '100000', RATE_LIMIT_ADMIN: '1000', RATE_LIMIT_READS: '10000' });
 		url = await t.app.listen({ port: 0, host: '127.0.0.1' });
 		const created = await api('POST', '/api/v1/admin/projects', { slug: 'shop' });
 		ingest = created.body.token;
+		const connected = await api('PUT', '/api/v1/projects/shop/integrations/gitlab', { url: gl.url, token: GITLAB_TOKEN, mrNotes: false, commitStatus: false, issues: true, issueLabels: ['flaky-test', 'ci'] });
+		expect(connected.body).toMatchObject({ issues: true, issueLabels: ['flaky-test', 'ci'] });
 	}, 60_000);
-	afterAll(async () => t?.close());
+	afterAll(async () => {
+		await t?.close();
+		await gl?.close();
+	});
+	/** Until the GitLab queue has nothing due. */
+	const written = () =>
+		until('the GitLab queue to settle', async () => (await t.db.pool.query(`SELECT 1 FROM gitlab_jobs WHERE state = 'pending'`)).rowCount === 0 && (await t.db.pool.query(`SELECT 1 FROM analysis_jobs`)).rowCount === 0);
 
 	it('refuses a policy out of range, in words', async () => {
 		const bad = await api('PUT', '/api/v1/projects/shop/settings', { quarantinePolicy: { minFailureChance: 1.5 } });
@@ -63,6 +80,15 @@ describe('the automatic quarantine and the events it acts on (a real server over
 		expect(list.body.tests.map((x: { titlePath: string[]; createdBy: string }) => [x.titlePath.at(-1), x.createdBy])).toEqual([['checks out', 'policy']]);
 		expect(await events('lists products')).toEqual([]);
 
+		// One GitLab issue, with the verdict, the interval and the quarantine.
+		await until('the issue', () => gl.issues.length > 0);
+		await written();
+		expect(gl.issues).toHaveLength(1);
+		expect(gl.issues[0]).toMatchObject({ title: 'Flaky test: [chromium] shop.spec.ts › shop › checks out', labels: ['flaky-test', 'ci'], state: 'opened' });
+		expect(gl.issues[0]!.description).toMatch(/\*\*Verdict:\*\* (flaky|quarantined) since .* · \d+% of attempts fail \(\d+%–\d+%\)/);
+		expect(gl.issues[0]!.description).toContain('**Quarantined:** `Automatic: fails');
+		expect(gl.issues[0]!.description).toMatch(/\(http:\/\/flackyness\.test\/tests\/[0-9a-f-]{36}\)/);
+
 		// Clean runs until the fixed rule is met: released by the policy, the fix told once.
 		for (let i = 0; i < 40; i++) await onMain([['lists products', 'pass'], ['checks out', 'pass']]);
 		await analysed();
@@ -72,6 +98,14 @@ describe('the automatic quarantine and the events it acts on (a real server over
 		const state = await t.db.pool.query(`SELECT h.state FROM test_health h JOIN tests t ON t.id = h.test_id WHERE t.title = 'checks out'`);
 		expect(state.rows[0].state).toBe('fixed');
 		expect((await api('GET', '/api/v1/quarantine', undefined, ingest)).body.tests).toEqual([]);
+
+		// The issue is closed, not a second one opened; the GitLab calls were the issue's only.
+		await until('the issue closed', () => gl.issues[0]!.state === 'closed');
+		await written();
+		expect(gl.issues).toHaveLength(1);
+		expect(gl.issues[0]!.description).toContain('**Verdict:** fixed since');
+		expect(gl.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+		expect(gl.requests.every((r) => r.path.startsWith('/api/v4/projects/group%2Fapp/issues'))).toBe(true);
 	}, 120_000);
 
 	it('tells of a break once, and of a quarantine ending within two days once', async () => {
@@ -86,5 +120,8 @@ describe('the automatic quarantine and the events it acts on (a real server over
 		await t.app.sweepStaleRuns();
 		const kinds = (await events('lists products')).map((e) => e.kind);
 		expect(kinds).toEqual(['broken', 'quarantined', 'quarantine_expiring']);
+		// A broken test is no flaky test: it gets no issue.
+		await written();
+		expect(gl.issues).toHaveLength(1);
 	});
 });

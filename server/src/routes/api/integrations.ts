@@ -49,7 +49,13 @@ const putBody = z
 		token: gitlabToken.optional(),
 		gitlabProject: gitlabProject.nullable().optional(),
 		mrNotes: z.boolean().optional().describe('write one note per merge request with the verdicts (default: kept, or true)'),
-		commitStatus: z.boolean().optional().describe('set a "flackyness" commit status (default: kept, or true)')
+		commitStatus: z.boolean().optional().describe('set a "flackyness" commit status (default: kept, or true)'),
+		issues: z.boolean().optional().describe('open one GitLab issue per flaky test, keep it up to date, close it when fixed (default: kept, or false)'),
+		issueLabels: z
+			.array(z.string().trim().min(1).max(100).regex(/^[^,]+$/, 'must not contain commas'))
+			.max(10)
+			.optional()
+			.describe('labels of those issues (default: kept, or ["flaky-test"])')
 	})
 	.strict();
 
@@ -74,6 +80,8 @@ const viewSchema = z.object({
 	effectiveProject: z.string().nullable().describe('the GitLab project in use: as set, or from the latest GitLab CI run; null when unknown'),
 	mrNotes: z.boolean().describe('merge request notes are on'),
 	commitStatus: z.boolean().describe('commit statuses are on'),
+	issues: z.boolean().describe('GitLab issues for flaky tests are on'),
+	issueLabels: z.array(z.string()).describe('labels of those issues'),
 	createdAt: z.date().describe('when the connection was first saved'),
 	updatedAt: z.date().describe('when it was last changed'),
 	lastCheck,
@@ -136,6 +144,8 @@ const integrations: FastifyPluginAsyncZod = async (app) => {
 			effectiveProject: effective.path,
 			mrNotes: row.mrNotes,
 			commitStatus: row.commitStatus,
+			issues: row.issues,
+			issueLabels: row.issueLabels ?? [],
 			createdAt: row.createdAt,
 			updatedAt: row.updatedAt,
 			lastCheck: checked ? { at: row.checkedAt!, ok: row.checkStatus === 'ok', status: row.checkStatus as CheckStatus, message: row.checkMessage! } : null,
@@ -179,7 +189,9 @@ const integrations: FastifyPluginAsyncZod = async (app) => {
 					tokenSealed: sealed,
 					gitlabProject: project,
 					mrNotes: body.mrNotes ?? existing?.mrNotes ?? true,
-					commitStatus: body.commitStatus ?? existing?.commitStatus ?? true
+					commitStatus: body.commitStatus ?? existing?.commitStatus ?? true,
+					issues: body.issues ?? existing?.issues ?? false,
+					issueLabels: body.issueLabels ?? existing?.issueLabels ?? ['flaky-test']
 				},
 				!!body.token || existing?.url !== body.url || existing?.gitlabProject !== project,
 				existing?.url

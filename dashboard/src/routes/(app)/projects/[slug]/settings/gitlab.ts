@@ -6,6 +6,8 @@ export interface GitlabView {
 	effectiveProject: string | null;
 	mrNotes: boolean;
 	commitStatus: boolean;
+	issues: boolean;
+	issueLabels: string[];
 	createdAt: string;
 	updatedAt: string;
 	lastCheck: { at: string; ok: boolean; status: string; message: string } | null;
@@ -31,7 +33,7 @@ export interface GitlabCheck {
 	checkedAt: string;
 }
 
-const LABELS: Record<string, string> = { url: 'GitLab URL', token: 'Access token', gitlabProject: 'GitLab project', mrNotes: 'Merge request notes', commitStatus: 'Commit status' };
+const LABELS: Record<string, string> = { url: 'GitLab URL', token: 'Access token', gitlabProject: 'GitLab project', mrNotes: 'Merge request notes', commitStatus: 'Commit status', issues: 'Issues for flaky tests', issueLabels: 'Issue labels' };
 
 /** The form's fields as the API takes them; the token only when typed (empty keeps the stored one). */
 export function gitlabBody(form: FormData): Record<string, unknown> {
@@ -40,7 +42,12 @@ export function gitlabBody(form: FormData): Record<string, unknown> {
 		url: text('url'),
 		gitlabProject: text('gitlabProject') || null,
 		mrNotes: form.get('mrNotes') !== null,
-		commitStatus: form.get('commitStatus') !== null
+		commitStatus: form.get('commitStatus') !== null,
+		issues: form.get('issues') !== null,
+		issueLabels: text('issueLabels')
+			.split(',')
+			.map((l) => l.trim())
+			.filter(Boolean)
 	};
 	if (text('token')) body.token = text('token');
 	return body;
