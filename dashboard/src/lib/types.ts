@@ -282,3 +282,28 @@ export interface SettingsView {
 	effective: { analysis: Record<string, number>; infraGuard: Record<string, number>; defaultBranches: string[]; quarantinePolicy: Record<string, number> };
 	defaults: { analysis: Record<string, number>; infraGuard: Record<string, number>; defaultBranches: string[]; quarantinePolicy: Record<string, number> };
 }
+
+/** A quarantine as GET /projects/:id/quarantines lists it. */
+export interface QuarantineView {
+	id: string;
+	test: { id: string; title: string; file: string; titlePath: string[]; projectName: string };
+	/** 'policy' for the automatic quarantine policy, else the admin's e-mail or token label. */
+	createdBy: string;
+	automatic: boolean;
+	reason: string;
+	createdAt: string;
+	expiresAt: string | null;
+	releasedAt: string | null;
+	releasedBy: string | null;
+	ended: 'fixed' | 'expired' | 'released' | 'replaced' | null;
+	/** Failed results of the test while the quarantine was in force. */
+	failuresIgnored: number;
+	/** Their summed duration, in minutes. */
+	savedMinutes: number;
+}
+
+export interface QuarantineList {
+	active: QuarantineView[];
+	ended: QuarantineView[];
+	days: number;
+}

@@ -8,6 +8,7 @@ import { HttpError } from '../../lib/http-errors.js';
 import { findProject } from '../../repositories/projects.js';
 import { releaseTest } from '../../jobs/quarantine.js';
 import { quarantineTest } from '../../repositories/quarantine.js';
+import { projectQuarantines } from '../../repositories/quarantine-reads.js';
 import {
 	HEALTH_STATES,
 	activeQuarantines,
@@ -180,6 +181,45 @@ const runDetailSchema = z.object({
 			})
 		)
 		.describe('failed and flaky tests of the run, at most 500')
+});
+
+const quarantineView = z.object({
+	id: z.uuid().describe('the quarantine'),
+	test: z
+		.object({
+			id: z.uuid().describe('the test'),
+			title: z.string().describe('its title'),
+			file: z.string().describe('its spec file, relative to the test directory'),
+			titlePath: z.array(z.string()).describe('titles from the outermost describe to the test'),
+			projectName: z.string().describe("Playwright project; '' when unnamed")
+		})
+		.describe('the quarantined test'),
+	createdBy: z.string().describe("who quarantined it: 'policy' for the project's automatic quarantine policy, else the admin's e-mail or token label"),
+	automatic: z.boolean().describe("true when the automatic quarantine policy quarantined it (createdBy is 'policy')"),
+	reason: z.string().describe('why, as given (the policy states the failure chance it saw)'),
+	createdAt: z.date().describe('when the quarantine began'),
+	expiresAt: z.date().nullable().describe('when it ends by itself; null for until released'),
+	releasedAt: z
+		.date()
+		.nullable()
+		.describe('when it ended: released, or its expiry (also when the hourly job has not yet recorded the expiry); null while active'),
+	releasedBy: z
+		.string()
+		.nullable()
+		.describe("who ended it: 'policy' (the test was fixed and released automatically), 'expiry', a person, or whoever quarantined the test anew; null while active"),
+	ended: z
+		.enum(['fixed', 'expired', 'released', 'replaced'])
+		.nullable()
+		.describe('how it ended: its test was fixed (released by the policy), it expired, a person released it, or a new quarantine of the test replaced it; null while active'),
+	failuresIgnored: z
+		.number()
+		.int()
+		.describe("results of the test that failed (outcome 'unexpected', all retries failed) with a start in [createdAt, releasedAt or expiresAt or now]: failures that did not fail a pipeline"),
+	savedMinutes: z
+		.number()
+		.describe(
+			'CI time it saved, in minutes: the summed duration (all attempts) of those failed results. Each would have failed its pipeline, to be re-run at least as long; so a lower bound of the re-run time avoided'
+		)
 });
 
 /** Read API for the dashboard and API users: projects, stats, flaky tests, history, runs, errors. */
@@ -417,6 +457,32 @@ const read: FastifyPluginAsyncZod = async (app) => {
 			else if (request.query.project) projectId = (await readableProject(request, request.query.project)).id;
 			else throw new HttpError(400, 'query.project: name the project (id or slug) when using an admin token');
 			return { tests: await activeQuarantines(app.db.pool, projectId) };
+		}
+	);
+
+	app.get(
+		'/api/v1/projects/:id/quarantines',
+		{
+			...common,
+			schema: {
+				summary: 'Quarantined tests: who or what quarantined each, why, until when, and the CI time it saved; with the recently ended ones',
+				tags: ['quarantine'],
+				security,
+				params: projectParams,
+				querystring: z.object({ days: days.describe('ended quarantines of the last this many days') }).strict(),
+				response: {
+					200: z.object({
+						active: z.array(quarantineView).describe('quarantines in force, newest first'),
+						ended: z.array(quarantineView).describe('quarantines that ended in the last `days` days, latest end first'),
+						days: z.number().int().describe('the window of `ended`, in days')
+					}),
+					'4xx': errorBodySchema
+				}
+			}
+		},
+		async (request) => {
+			const p = await readableProject(request, request.params.id);
+			return { ...(await projectQuarantines(app.db.pool, p.id, request.query.days)), days: request.query.days };
 		}
 	);
 
