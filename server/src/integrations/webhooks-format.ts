@@ -46,7 +46,7 @@ const pct = (v: unknown) => `${Math.round(Number(v ?? 0) * 100)}%`;
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : Number(v ?? NaN));
 const minutes = (v: unknown) => {
 	const n = num(v);
-	if (!Number.isFinite(n) || n <= 0) return null;
+	if (!Number.isFinite(n) || n < 0.05) return null;
 	return n >= 10 ? String(Math.round(n)) : n >= 1 ? n.toFixed(0) : n.toFixed(1);
 };
 const day = (v: unknown) => {
