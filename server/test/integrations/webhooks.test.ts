@@ -98,7 +98,7 @@ describe('notification webhooks (real receivers on loopback, a real server over 
 	const deliveries = async (hook: string) => {
 		const r = await api('GET', `/api/v1/projects/shop/webhooks/${hooks[hook]}/deliveries`);
 		expect(r.status).toBe(200);
-		return r.body.deliveries as Array<{ id: string; event: string; state: string; attempts: number; lastError: string | null; lastStatus: number | null }>;
+		return r.body.deliveries as Array<{ id: string; event: string; eventId: string | null; state: string; attempts: number; lastError: string | null; lastStatus: number | null }>;
 	};
 	const create = (body: Record<string, unknown>, project = 'shop') => api('POST', `/api/v1/projects/${project}/webhooks`, body);
 
