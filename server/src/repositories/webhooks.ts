@@ -27,6 +27,8 @@ const FAN_OUT = 500;
  * being queued twice).
  */
 const LOOKBACK = '10 minutes';
+/** ...and at most this many ids below it, so that a round reads a bounded slice of events. */
+const LOOKBACK_IDS = 1000;
 
 export interface WebhookRow {
 	id: string;
@@ -174,7 +176,8 @@ export async function dispatchEvents(pool: pg.Pool): Promise<number> {
 			const { rows: found } = await client.query<{ id: string }>(
 				`WITH ev AS (
 				   SELECT e.id FROM test_events e JOIN tests t ON t.id = e.test_id
-				   WHERE e.project_id = $2 AND e.id > $4 AND (e.id > $3 OR e.created_at > now() - interval '${LOOKBACK}')
+				   WHERE e.project_id = $2 AND e.id > GREATEST($4::bigint, $3::bigint - ${LOOKBACK_IDS})
+				     AND (e.id > $3 OR e.created_at > now() - interval '${LOOKBACK}')
 				     AND e.kind = ANY($5::text[])
 				     AND (cardinality($6::text[]) = 0 OR t.owners && $6::text[])
 				     AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.webhook_id = $1 AND d.event_id = e.id)

@@ -88,6 +88,7 @@ describe('notification webhooks (real receivers on loopback, a real server over 
 	let generic: Awaited<ReturnType<typeof receiver>>;
 	let flaky500: Awaited<ReturnType<typeof receiver>>;
 	let hangs: Awaited<ReturnType<typeof receiver>>;
+	let owned: Awaited<ReturnType<typeof receiver>>;
 	const hooks: Record<string, string> = {};
 
 	const onMain = (results: Array<[string, Outcome]>) => {
@@ -134,7 +135,8 @@ describe('notification webhooks (real receivers on loopback, a real server over 
 		generic = await receiver();
 		flaky500 = await receiver((n) => (n === 0 ? 500 : 200));
 		hangs = await receiver((n) => (n === 0 ? 'hang' : 200));
-		receivers.push(slack, mattermost, teams, generic, flaky500, hangs);
+		owned = await receiver();
+		receivers.push(slack, mattermost, teams, generic, flaky500, hangs, owned);
 	}, 60_000);
 	afterAll(async () => {
 		await server?.close();
@@ -177,7 +179,8 @@ describe('notification webhooks (real receivers on loopback, a real server over 
 			['generic', 'generic', generic, { secret, events: [...all, 'digest'] }],
 			['flaky500', 'slack', flaky500, {}],
 			['hangs', 'generic', hangs, { secret }],
-			['nobody', 'generic', generic, { owners: ['@team-nobody'] }]
+			['nobody', 'generic', generic, { owners: ['@team-nobody'] }],
+			['owned', 'generic', owned, { owners: ['@team-nobody', '@team-checkout'] }]
 		] as const) {
 			const res = await create({ kind, url: r.url, events: all, ...extra });
 			expect(res.status).toBe(201);
@@ -186,6 +189,8 @@ describe('notification webhooks (real receivers on loopback, a real server over 
 		}
 
 		for (let i = 0; i < 6; i++) await onMain([['lists products', 'pass'], [FLAKY, 'pass']]);
+		// One of the two tests is owned by a team one webhook filters on (as CODEOWNERS would set it).
+		expect((await pool.query(`UPDATE tests SET owners = ARRAY['@team-checkout'] WHERE title = $1`, [FLAKY])).rowCount).toBe(1);
 		for (let i = 0; i < 14; i++) await onMain([['lists products', 'pass'], [FLAKY, i % 3 === 1 ? 'retry' : 'pass']]);
 		await analysed();
 		await until('every receiver to be told of the flaky test', () => [slack, mattermost, teams, generic, flaky500].every((r) => r.events('flaky').length >= 1) && hangs.events('flaky').length >= 2, 20_000);
@@ -259,6 +264,11 @@ describe('notification webhooks (real receivers on loopback, a real server over 
 		// The generic body names the event it tells; the owners-filtered webhook got nothing.
 		expect(generic.got.map((g) => g.body.eventId).sort()).toEqual(recorded.map((e) => e.id).sort());
 		expect(await deliveries('nobody')).toEqual([]);
+		// The owners filter: every event of the owned test, none of the other's.
+		const ownedEvents = (await pool.query<{ id: string }>(`SELECT e.id::text FROM test_events e JOIN tests t ON t.id = e.test_id WHERE t.title = $1`, [FLAKY])).rows;
+		expect(ownedEvents.length).toBeGreaterThan(0);
+		expect(ownedEvents.length).toBeLessThan(recorded.length);
+		expect(owned.got.map((g) => g.body.eventId).sort()).toEqual(ownedEvents.map((e) => e.id).sort());
 		const broken = generic.events('broken')[0]!.body;
 		expect(broken).toMatchObject({ test: { titlePath: ['shop', 'lists products'] }, toState: 'broken', details: { changePointSha: expect.stringMatching(/^[0-9a-f]{40}$/) } });
 		expect(slack.events('broken')[0]!.body.text).toContain(`since commit ${broken.details.changePointSha.slice(0, 8)}`);
@@ -318,11 +328,18 @@ describe('notification webhooks (real receivers on loopback, a real server over 
 			await onMain([['lists products', 'fail'], [FLAKY, 'pass']]);
 			times.push(Date.now() - t0);
 		}
-		// A whole CI job (open, results, complete) answers in well under the receivers' 0.8 s timeout.
-		expect(Math.max(...times)).toBeLessThan(800);
-		await until('the dead receiver to be tried and fail', async () => (await deliveries('dead')).some((d) => d.attempts >= 1 && d.lastError), 10_000);
+		// A whole CI job (open, results, complete) answers in less than the receivers' 0.8 s timeout: nothing
+		// in ingestion waits for them (the median, so that one slow moment of a loaded machine is not blamed on them).
+		expect([...times].sort((a, b) => a - b)[2]).toBeLessThan(800);
+		// Four quarantines and four releases: eight deliveries, tried and failing.
+		await until('the dead receiver to be tried and fail', async () => {
+			const log = await deliveries('dead');
+			return log.length === 8 && log.some((d) => d.attempts >= 1 && d.lastError);
+		}, 10_000);
 		const log = await deliveries('dead');
-		expect(log[0]).toMatchObject({ state: 'pending', lastStatus: null, lastError: expect.stringMatching(/^cannot reach 127\.0\.0\.1:\d+: connection refused$/) });
+		expect(log.length).toBe(8);
+		expect(log.every((d) => d.state === 'pending')).toBe(true);
+		expect(log.find((d) => d.lastError)).toMatchObject({ lastStatus: null, lastError: expect.stringMatching(/^cannot reach 127\.0\.0\.1:\d+: connection refused$/) });
 		await until('the silent receiver to time out', async () => (await deliveries('silent')).some((d) => d.lastError?.includes('did not answer')), 10_000);
 		// The working receivers were told meanwhile.
 		await until('slack to be told of the new quarantines', () => slack.events('quarantined').length === 5);
