@@ -41,7 +41,9 @@ export interface Message {
 	link: { url: string; label: string };
 }
 
-const testTitle = (t: TestRef | undefined) => (t?.titlePath?.length ? t.titlePath.join(' › ') : (t?.file ?? 'a test'));
+/** Titles are clipped: a chat message stays short (and within Slack's 3,000 characters per block). */
+const clip = (s: string, max = 200) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+const testTitle = (t: TestRef | undefined) => clip(t?.titlePath?.length ? t.titlePath.join(' › ') : (t?.file ?? 'a test'));
 const pct = (v: unknown) => `${Math.round(Number(v ?? 0) * 100)}%`;
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : Number(v ?? NaN));
 const minutes = (v: unknown) => {
@@ -119,7 +121,7 @@ export function describeEvent(p: EventPayload, dashboard: string): Message {
 }
 
 function reason(r: unknown): Piece[] {
-	return typeof r === 'string' && r ? [{ text: ': ' }, { user: r }, { text: '.' }] : [{ text: '.' }];
+	return typeof r === 'string' && r ? [{ text: ': ' }, { user: clip(r, 300) }, { text: '.' }] : [{ text: '.' }];
 }
 
 /** Slack mrkdwn: only &, < and > are control characters (https://api.slack.com/reference/surfaces/formatting#escaping). */
