@@ -10,6 +10,7 @@ import { secretBox, sessionSecret } from './bootstrap.js';
 import type { SecretBox } from './lib/secrets.js';
 import analysisWorker from './plugins/analysis-worker.js';
 import gitlabWorker from './plugins/gitlab-worker.js';
+import webhookWorker from './plugins/webhook-worker.js';
 import errors from './plugins/errors.js';
 import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
@@ -27,6 +28,7 @@ import integrations from './routes/api/integrations.js';
 import users from './routes/api/users.js';
 import verdicts from './routes/api/verdicts.js';
 import newTests from './routes/api/new-tests.js';
+import webhooks from './routes/api/webhooks.js';
 
 declare module 'fastify' {
 	interface FastifyInstance {
@@ -118,6 +120,8 @@ async function app(instance: FastifyInstance, opts: AppOptions) {
 	await instance.register(runSweeper, { timeoutMinutes: opts.config.RUN_TIMEOUT_MINUTES, retentionDays: opts.config.RETENTION_DAYS });
 	await instance.register(analysisWorker, { enabled: opts.config.ANALYSIS_WORKER, pollMs: opts.config.ANALYSIS_POLL_MS });
 	await instance.register(gitlabWorker, { enabled: opts.config.ANALYSIS_WORKER, pollMs: opts.config.GITLAB_POLL_MS });
+	// Events are written by the analysis: looked for at its pace.
+	await instance.register(webhookWorker, { enabled: opts.config.ANALYSIS_WORKER, pollMs: opts.config.ANALYSIS_POLL_MS });
 
 	await instance.register(health, { version: opts.version, migrationsDir: opts.migrationsDir });
 	await instance.register(reports);
@@ -130,6 +134,7 @@ async function app(instance: FastifyInstance, opts: AppOptions) {
 	await instance.register(integrations);
 	await instance.register(verdicts);
 	await instance.register(newTests);
+	await instance.register(webhooks);
 
 	// The dashboard, mounted by server.ts on every other path, reads its form posts from the raw
 	// request: Fastify must leave those bodies unread. Added last, so that it reaches only the root

@@ -104,6 +104,10 @@ export const envSchema = z.object({
 	GITLAB_TIMEOUT_MS: positiveInt.default(10_000),
 	/** First wait before a failed GitLab report is tried again; doubles per attempt, up to an hour. */
 	GITLAB_RETRY_BASE_MS: positiveInt.default(30_000),
+	/** Longest wait for one notification webhook call before it counts as a timeout and is retried. */
+	WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
+	/** First wait before a failed notification is sent again; doubles per attempt, up to an hour. */
+	WEBHOOK_RETRY_BASE_MS: positiveInt.default(30_000),
 	SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
 	DASHBOARD_DIR: z.string().optional(),
 	MIGRATIONS_DIR: z.string().optional(),

@@ -307,3 +307,31 @@ export interface QuarantineList {
 	ended: QuarantineView[];
 	days: number;
 }
+
+/** A notification webhook as GET /api/v1/projects/:id/webhooks answers it (the host only, never the URL or secret). */
+export interface WebhookView {
+	id: string;
+	kind: 'slack' | 'mattermost' | 'teams' | 'generic';
+	host: string;
+	events: string[];
+	owners: string[];
+	secretSet: boolean;
+	createdAt: string;
+	lastDigestAt: string;
+	deliveries: { pending: number; failed: number; lastDoneAt: string | null };
+}
+
+/** One entry of a webhook's delivery log. */
+export interface WebhookDelivery {
+	id: string;
+	event: string;
+	eventId: string | null;
+	state: 'pending' | 'done' | 'failed';
+	attempts: number;
+	lastStatus: number | null;
+	lastError: string | null;
+	nextAttemptAt: string | null;
+	createdAt: string;
+	updatedAt: string;
+	doneAt: string | null;
+}

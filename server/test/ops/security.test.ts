@@ -224,7 +224,8 @@ describe('security', () => {
 			'PUT /api/v1/projects/{id}/settings': {},
 			'PUT /api/v1/projects/{id}/integrations/gitlab': { url: 'http://127.0.0.1:9', token: 'glpat-security-sweep-000000000000' },
 			'POST /api/v1/verdicts': { tests: [{ file: 'sec/part-1.spec.ts', titlePath: ['security', 'case 1'], projectName: 'chromium' }] },
-			'POST /api/v1/tests/new': { tests: [{ file: 'sec/part-1.spec.ts', titlePath: ['security', 'case 1'], projectName: 'chromium' }] }
+			'POST /api/v1/tests/new': { tests: [{ file: 'sec/part-1.spec.ts', titlePath: ['security', 'case 1'], projectName: 'chromium' }] },
+			'POST /api/v1/projects/{id}/webhooks': { kind: 'generic', url: 'http://127.0.0.1:9/hook', events: ['flaky'], secret: 'security-sweep-secret-0000' }
 		};
 		if (!(key in bodies) && op.hasBody) throw new Error(`no sample body for ${key}: add one`);
 		return bodies[key];

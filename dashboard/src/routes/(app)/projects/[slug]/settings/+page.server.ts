@@ -1,8 +1,9 @@
 import { error, fail, redirect } from '@sveltejs/kit';
 import { call, get } from '$lib/server/api';
-import type { SettingsView, TokenInfo } from '$lib/types';
+import type { SettingsView, TokenInfo, WebhookDelivery, WebhookView } from '$lib/types';
 import { FIELDS, settingsBody } from './fields';
 import { gitlabBody, gitlabMessage, type GitlabCheck, type GitlabView } from './gitlab';
+import { webhookBody, webhookMessage } from './notifications';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load = (async (event) => {
@@ -20,7 +21,21 @@ export const load = (async (event) => {
 		if (gitlab.status < 500) error(gitlab.status, gitlab.message);
 		error(502, 'The Flackyness API could not answer the GitLab connection. Try again in a moment.');
 	}
-	return { tokens: tokens.tokens, settings, fields: FIELDS, gitlab: gitlab.ok ? gitlab.data : null };
+	// The last deliveries of each webhook, for the delivery log (a webhook's log failing to load leaves it empty).
+	const { webhooks } = await get<{ webhooks: WebhookView[] }>(event, `/projects/${slug}/webhooks`);
+	const logs = await Promise.all(
+		webhooks.map(async (w) => {
+			const r = await call<{ deliveries: WebhookDelivery[] }>(event, 'GET', `/projects/${slug}/webhooks/${w.id}/deliveries?limit=10`);
+			return r.ok ? r.data.deliveries : [];
+		})
+	);
+	return {
+		tokens: tokens.tokens,
+		settings,
+		fields: FIELDS,
+		gitlab: gitlab.ok ? gitlab.data : null,
+		webhooks: webhooks.map((w, i) => ({ ...w, log: logs[i] ?? [] }))
+	};
 }) satisfies PageServerLoad;
 
 /** "body.analysis.credibleMass: Too big…" → "Credible interval: Too big…". */
@@ -86,6 +101,31 @@ export const actions = {
 		const r = await call<{ requeued: number }>(event, 'POST', `/projects/${slugOf(event.params)}/integrations/gitlab/reports/retry`);
 		if (!r.ok) return fail(r.status === 403 ? 403 : 400, { action: 'gitlab', message: r.message });
 		return { action: 'gitlab', done: `${r.data.requeued} report${r.data.requeued === 1 ? '' : 's'} will be sent again in a moment.` };
+	},
+	webhookAdd: async (event) => {
+		const form = await event.request.formData();
+		// Echo what was typed except the URL and the secret: they never travel back to the browser.
+		const values: Record<string, string> = { kind: String(form.get('kind') ?? ''), owners: String(form.get('owners') ?? ''), events: form.getAll('events').map(String).join(',') };
+		const r = await call<WebhookView>(event, 'POST', `/projects/${slugOf(event.params)}/webhooks`, webhookBody(form));
+		if (!r.ok) return fail(r.status === 403 ? 403 : 400, { action: 'webhooks', message: webhookMessage(r.message), values });
+		return { action: 'webhooks', done: `Webhook to ${r.data.host} added: it is told of what happens from now on.` };
+	},
+	webhookDelete: async (event) => {
+		const form = await event.request.formData();
+		const id = String(form.get('webhookId') ?? '');
+		if (!/^[0-9a-f-]{36}$/i.test(id)) return fail(400, { action: 'webhooks', message: 'Pick a webhook to delete.' });
+		const r = await call(event, 'DELETE', `/projects/${slugOf(event.params)}/webhooks/${id}`);
+		if (!r.ok) return fail(r.status === 403 ? 403 : 400, { action: 'webhooks', message: r.message });
+		return { action: 'webhooks', done: 'Webhook deleted, with its URL, secret and delivery log.' };
+	},
+	webhookResend: async (event) => {
+		const form = await event.request.formData();
+		const id = String(form.get('webhookId') ?? '');
+		const delivery = String(form.get('deliveryId') ?? '');
+		if (!/^[0-9a-f-]{36}$/i.test(id) || !/^[0-9a-f-]{36}$/i.test(delivery)) return fail(400, { action: 'webhooks', message: 'Pick a delivery to send again.' });
+		const r = await call(event, 'POST', `/projects/${slugOf(event.params)}/webhooks/${id}/deliveries/${delivery}/resend`);
+		if (!r.ok) return fail(r.status === 403 ? 403 : 400, { action: 'webhooks', message: r.message });
+		return { action: 'webhooks', done: 'The delivery will be sent again in a moment.' };
 	},
 	deleteProject: async (event) => {
 		const form = await event.request.formData();
