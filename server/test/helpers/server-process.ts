@@ -35,7 +35,18 @@ export async function startServer(
 	opts: { cwd?: string; timeoutMs?: number; nodeBinary?: string } = {}
 ): Promise<ServerProcess> {
 	if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run \`pnpm build\` first`);
-	const port = env.PORT ? Number(env.PORT) : await freePort();
+	// A port found free can be taken by another test file before the server binds it: then another one.
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await launch(env, opts, env.PORT ? Number(env.PORT) : await freePort());
+		} catch (err) {
+			const taken = /port \d+ is already in use/.test(String((err as { stderr?: string }).stderr ?? '') + String((err as Error).message));
+			if (env.PORT || !taken || attempt >= 3) throw err;
+		}
+	}
+}
+
+async function launch(env: Record<string, string>, opts: { cwd?: string; timeoutMs?: number; nodeBinary?: string }, port: number): Promise<ServerProcess> {
 	const proc = spawn(opts.nodeBinary ?? process.execPath, [SERVER_ENTRY], {
 		cwd: opts.cwd,
 		env: {
