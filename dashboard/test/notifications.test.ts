@@ -83,6 +83,8 @@ describe('the Notifications panel in a project’s settings', () => {
 		await page.getByRole('button', { name: 'Sign in' }).click();
 		const panel = page.getByTestId('notifications');
 		await expect.poll(() => panel.getByRole('button', { name: 'Add webhook' }).count()).toBe(1);
+		// The secret field follows the kind once the page's script runs: wait for it.
+		await page.waitForLoadState('networkidle');
 
 		// A URL the API refuses comes back in words.
 		await panel.getByLabel('Kind').selectOption('generic');
