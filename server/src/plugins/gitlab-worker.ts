@@ -1,12 +1,12 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import { Counter, Gauge } from 'prom-client';
+import { Counter } from 'prom-client';
 import { publicUrl } from '../bootstrap.js';
 import { gitlabCallCounter } from '../integrations/gitlab-metrics.js';
 import type { ReportDeps } from '../integrations/gitlab-connection.js';
 import { processReport } from '../integrations/gitlab-reports.js';
 import { claimReports, reportCounts, requestIssueUpdates } from '../repositories/gitlab-reports.js';
-import { pollLoop } from './poll-loop.js';
+import { pollLoop, queueStateGauge } from './poll-loop.js';
 
 /** Reports claimed per look at the queue. */
 const CLAIM = 5;
@@ -23,21 +23,7 @@ export default fp(
 			labelNames: ['outcome'] as const,
 			registers: [app.metrics.registry]
 		});
-		new Gauge({
-			name: 'flackyness_gitlab_report_queue',
-			help: 'Pipeline reports to GitLab by state: pending (due or waiting for a retry), failed (given up), done',
-			labelNames: ['state'] as const,
-			registers: [app.metrics.registry],
-			async collect() {
-				try {
-					this.reset();
-					for (const s of ['pending', 'failed', 'done']) this.set({ state: s }, 0);
-					for (const c of await reportCounts(app.db.prisma)) this.set({ state: c.state }, c.count);
-				} catch {
-					// The database is down: /health says so; metrics keep answering.
-				}
-			}
-		});
+		queueStateGauge(app.metrics.registry, 'flackyness_gitlab_report_queue', 'Pipeline reports to GitLab by state: pending (due or waiting for a retry), failed (given up), done', ['pending', 'failed', 'done'], () => reportCounts(app.db.prisma));
 		if (!opts.enabled) return;
 
 		const deps: ReportDeps = {

@@ -1,3 +1,4 @@
+import { Gauge, type Registry } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 
 /**
@@ -22,5 +23,28 @@ export function pollLoop(app: FastifyInstance, pollMs: number, work: (closing: (
 		stopped = true;
 		clearTimeout(timer);
 		await running;
+	});
+}
+
+/**
+ * A queue's rows by state as a gauge, read from the database at scrape time: every state named is
+ * reported (0 when empty). A database that is down leaves the gauge as it was: /health says so.
+ */
+export function queueStateGauge(registry: Registry, name: string, help: string, states: readonly string[], counts: () => Promise<Array<{ state: string; count: number }>>): void {
+	new Gauge({
+		name,
+		help,
+		labelNames: ['state'] as const,
+		registers: [registry],
+		async collect() {
+			try {
+				const found = await counts();
+				this.reset();
+				for (const s of states) this.set({ state: s }, 0);
+				for (const c of found) this.set({ state: c.state }, c.count);
+			} catch {
+				// The database is down: metrics keep answering.
+			}
+		}
 	});
 }

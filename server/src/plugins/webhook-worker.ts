@@ -1,10 +1,10 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import { Counter, Gauge } from 'prom-client';
+import { Counter } from 'prom-client';
 import { publicUrl } from '../bootstrap.js';
 import { processDelivery, type DeliveryDeps } from '../integrations/webhooks.js';
 import { claimDeliveries, type ClaimedDelivery, deliveryCounts, dispatchDigests, dispatchEvents } from '../repositories/webhooks.js';
-import { pollLoop } from './poll-loop.js';
+import { pollLoop, queueStateGauge } from './poll-loop.js';
 
 /** Deliveries sent at once per round, and at most this many of one webhook (one slow receiver cannot take the round). */
 const CLAIM = 10;
@@ -25,21 +25,7 @@ export default fp(
 			labelNames: ['kind', 'outcome'] as const,
 			registers: [app.metrics.registry]
 		});
-		new Gauge({
-			name: 'flackyness_webhook_delivery_queue',
-			help: 'Notification deliveries by state: pending (due or waiting for a retry), failed (given up), done',
-			labelNames: ['state'] as const,
-			registers: [app.metrics.registry],
-			async collect() {
-				try {
-					this.reset();
-					for (const s of ['pending', 'failed', 'done']) this.set({ state: s }, 0);
-					for (const c of await deliveryCounts(app.db.prisma)) this.set({ state: c.state }, c.count);
-				} catch {
-					// The database is down: /health says so; metrics keep answering.
-				}
-			}
-		});
+		queueStateGauge(app.metrics.registry, 'flackyness_webhook_delivery_queue', 'Notification deliveries by state: pending (due or waiting for a retry), failed (given up), done', ['pending', 'failed', 'done'], () => deliveryCounts(app.db.prisma));
 		if (!opts.enabled) return;
 
 		const deps: DeliveryDeps = {
