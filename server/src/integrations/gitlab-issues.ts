@@ -10,8 +10,6 @@ import { code, duration, percent, testName } from './gitlab-note.js';
  * Driven by the test's events through the GitLab queue; each job acts on the test's current verdict.
  */
 
-/** Verdicts an open issue stands for; a test quarantined while flaky keeps its issue open. */
-const OPEN = new Set(['flaky', 'quarantined']);
 const CLOSE = new Set(['fixed', 'healthy']);
 
 const day = (d: Date | null) => (d ? d.toISOString().slice(0, 10) : 'unknown');
@@ -45,7 +43,8 @@ export async function deliverIssue(deps: ReportDeps, job: ClaimedReport): Promis
 	const t = await issueSubject(deps.pool, job.projectId, job.pipelineId);
 	if (!t) return 'nothing to write: the test was deleted';
 	const kept = await findIssue(deps.prisma, job.projectId, t.testId);
-	const open = t.state !== null && OPEN.has(t.state);
+	// A quarantine keeps an issue open; it opens none (a broken test quarantined by a person is no flaky test).
+	const open = t.state === 'flaky' || (t.state === 'quarantined' && kept?.state === 'opened');
 	const close = t.state !== null && CLOSE.has(t.state) && kept?.state === 'opened';
 	if (!open && !close) return `nothing to write: the test is ${t.state ?? 'not analysed'}`;
 
