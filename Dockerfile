@@ -9,10 +9,12 @@ COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .npmrc tsconfig.base.json .
 COPY reporter/package.json reporter/
 COPY server/package.json server/
 COPY dashboard/package.json dashboard/
+COPY mcp/package.json mcp/
 RUN pnpm install --frozen-lockfile
 COPY reporter reporter
 COPY server server
 COPY dashboard dashboard
+COPY mcp mcp
 COPY prisma prisma
 RUN pnpm build \
 	&& CI=true pnpm install --frozen-lockfile --prod --ignore-scripts

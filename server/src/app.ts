@@ -36,6 +36,11 @@ declare module 'fastify' {
 		config: Config;
 		/** Seals and opens secrets other systems issued (GitLab tokens); made on first use. */
 		secretBox: () => Promise<SecretBox>;
+		/**
+		 * The secret box for a route that stores or reads `what` (e.g. "GitLab tokens"): when no key can
+		 * be had, logs why and answers 503 saying which setting is missing.
+		 */
+		secretsFor: (what: string) => Promise<SecretBox>;
 	}
 }
 
@@ -100,6 +105,15 @@ async function app(instance: FastifyInstance, opts: AppOptions) {
 			box = undefined;
 			throw err;
 		}))
+	);
+	instance.decorate('secretsFor', (what: string) =>
+		instance.secretBox().catch((err: unknown) => {
+			instance.log.error({ event: 'secrets_key_unavailable', what, err }, 'no SECRETS_KEY, and DATA_DIR/secrets-key cannot be made');
+			throw new HttpError(
+				503,
+				`${what} cannot be stored or read: SECRETS_KEY is not set and ${opts.config.DATA_DIR}/secrets-key cannot be written. Set SECRETS_KEY.`
+			);
+		})
 	);
 
 	await instance.register(errors);

@@ -110,11 +110,7 @@ const testSchema = z.object({
 /** A project's GitLab connection: admins only, the token write-only. */
 const integrations: FastifyPluginAsyncZod = async (app) => {
 	app.addHook('preValidation', app.requireAdminToken);
-	const secrets = () =>
-		app.secretBox().catch((err: unknown) => {
-			app.log.error({ event: 'gitlab.secrets_key_unavailable', err }, 'no SECRETS_KEY, and DATA_DIR/secrets-key cannot be made');
-			throw new HttpError(503, `GitLab tokens cannot be stored or read: SECRETS_KEY is not set and ${app.config.DATA_DIR}/secrets-key cannot be written. Set SECRETS_KEY.`);
-		});
+	const secrets = () => app.secretsFor('GitLab tokens');
 	const observe = gitlabCallCounter(app.metrics.registry);
 	const common = { config: { rateLimit: app.limits.admin } } as const;
 	const tags = ['integrations'];

@@ -131,11 +131,7 @@ const deliveryView = (d: DeliveryRow): z.infer<typeof deliverySchema> => ({
 /** A project's notification webhooks and their delivery log: admins only, URLs and secrets write-only. */
 const webhooks: FastifyPluginAsyncZod = async (app) => {
 	app.addHook('preValidation', app.requireAdminToken);
-	const secrets = () =>
-		app.secretBox().catch((err: unknown) => {
-			app.log.error({ event: 'webhooks.secrets_key_unavailable', err }, 'no SECRETS_KEY, and DATA_DIR/secrets-key cannot be made');
-			throw new HttpError(503, `Webhook URLs cannot be stored: SECRETS_KEY is not set and ${app.config.DATA_DIR}/secrets-key cannot be written. Set SECRETS_KEY.`);
-		});
+	const secrets = () => app.secretsFor('Webhook URLs and secrets');
 	const common = { config: { rateLimit: app.limits.admin } } as const;
 	const tags = ['notifications'];
 	const security = [{ bearer: [] }];
