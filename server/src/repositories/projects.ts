@@ -114,3 +114,12 @@ export async function deleteProject(pool: pg.Pool, id: string): Promise<boolean>
 		return rowCount === 1;
 	});
 }
+
+/** Revokes every live token of the project but `keepId`; answers how many were revoked. */
+export async function revokeOtherTokens(client: pg.ClientBase | pg.Pool, projectId: string, keepId: string): Promise<number> {
+	const r = await client.query(`UPDATE api_tokens SET revoked_at = now() WHERE project_id = $1 AND id <> $2 AND revoked_at IS NULL`, [
+		projectId,
+		keepId
+	]);
+	return r.rowCount ?? 0;
+}

@@ -25,14 +25,14 @@ export async function saveProjectSettings(db: Db, projectId: string, settings: S
 	return rows[0]?.settings ?? null;
 }
 
-/** Queues every test of the project for analysis (after its thresholds changed), in chunks. */
-export async function enqueueProjectAnalysis(db: Db, projectId: string, chunk = 500): Promise<number> {
-	const { rows } = await db.query<{ jobs: number }>(
+/** Queues every test of the project for analysis (after its thresholds changed, or on an admin's request), in chunks. */
+export async function enqueueProjectAnalysis(db: Db, projectId: string, chunk = 500): Promise<{ jobs: number; tests: number }> {
+	const { rows } = await db.query<{ jobs: number; tests: number }>(
 		`WITH t AS (SELECT id, (row_number() OVER (ORDER BY id) - 1) / $2 AS part FROM tests WHERE project_id = $1),
 		      ins AS (INSERT INTO analysis_jobs (project_id, test_ids)
-		              SELECT $1, array_agg(id) FROM t GROUP BY part RETURNING 1)
-		 SELECT count(*)::int AS jobs FROM ins`,
+		              SELECT $1, array_agg(id) FROM t GROUP BY part RETURNING cardinality(test_ids) AS n)
+		 SELECT count(*)::int AS jobs, coalesce(sum(n), 0)::int AS tests FROM ins`,
 		[projectId, chunk]
 	);
-	return rows[0]!.jobs;
+	return rows[0]!;
 }

@@ -12,8 +12,10 @@ import {
 	listProjects,
 	listTokens,
 	renameProject,
+	revokeOtherTokens,
 	revokeToken
 } from '../../repositories/projects.js';
+import { enqueueProjectAnalysis } from '../../repositories/settings.js';
 import { systemHealth, withRowCounts } from '../../repositories/health.js';
 import { reportQueueState } from '../../repositories/gitlab-reports.js';
 import { reportQueueSchema } from './gitlab-schemas.js';
@@ -163,11 +165,7 @@ const admin: FastifyPluginAsyncZod = async (app) => {
 				const t = await addToken(c, p.id, 'rotated ingestion token');
 				let revoked = 0;
 				if (revokeOthers) {
-					const r = await c.query(
-						`UPDATE api_tokens SET revoked_at = now() WHERE project_id = $1 AND id <> $2 AND revoked_at IS NULL`,
-						[p.id, t.id]
-					);
-					revoked = r.rowCount ?? 0;
+					revoked = await revokeOtherTokens(c, p.id, t.id);
 				}
 				return { token: t.token, tokenId: t.id, prefix: t.prefix, revoked };
 			});
@@ -232,17 +230,9 @@ const admin: FastifyPluginAsyncZod = async (app) => {
 		},
 		async (request, reply) => {
 			const p = await projectOr404(request.params.id);
-			const r = await app.db.pool.query<{ jobs: number; tests: number }>(
-				`WITH chunks AS (
-				   SELECT array_agg(id) AS ids FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) / 1000 AS chunk FROM tests WHERE project_id = $1) x GROUP BY chunk
-				 ), ins AS (
-				   INSERT INTO analysis_jobs (project_id, test_ids) SELECT $1, ids FROM chunks RETURNING cardinality(test_ids) AS n
-				 )
-				 SELECT count(*)::int AS jobs, coalesce(sum(n), 0)::int AS tests FROM ins`,
-				[p.id]
-			);
-			request.log.info({ event: 'analysis.recompute_queued', projectId: p.id, ...r.rows[0] }, 'recompute queued');
-			return reply.code(202).send(r.rows[0]!);
+			const queued = await enqueueProjectAnalysis(app.db.pool, p.id, 1000);
+			request.log.info({ event: 'analysis.recompute_queued', projectId: p.id, ...queued }, 'recompute queued');
+			return reply.code(202).send(queued);
 		}
 	);
 

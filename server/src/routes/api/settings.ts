@@ -123,7 +123,7 @@ const settings: FastifyPluginAsyncZod = async (app) => {
 			if (quarantinePolicy && Object.keys(quarantinePolicy).length > 0) stored.quarantinePolicy = quarantinePolicy;
 			const result = await transaction(app.db.pool, async (c) => {
 				const saved = await saveProjectSettings(c, p.id, stored);
-				return { saved: saved ?? {}, jobs: await enqueueProjectAnalysis(c, p.id) };
+				return { saved: saved ?? {}, jobs: (await enqueueProjectAnalysis(c, p.id)).jobs };
 			});
 			request.log.info({ event: 'settings.saved', projectId: p.id, queuedJobs: result.jobs }, 'project settings saved');
 			return { ...view(result.saved), queuedJobs: result.jobs };
