@@ -6,7 +6,6 @@ import {
 	isFinalAttempt,
 	relativeFile,
 	serializeTest,
-	stripAnsi,
 	testOwners,
 	titlePathOf,
 	validateResult,
@@ -218,12 +217,6 @@ describe('formatError', () => {
 	it('locates errors outside the root directory by their absolute path', () => {
 		const t = fakeTest([result('failed', 0, { errors: [{ message: 'x', location: { file: '/elsewhere/helper.ts', line: 1, column: 2 } }] })], {}, 'unexpected');
 		expect(serializeTest(t, ROOT, new Date(0)).error?.location).toBe('/elsewhere/helper.ts:1:2');
-	});
-});
-
-describe('stripAnsi', () => {
-	it('removes colour codes', () => {
-		expect(stripAnsi('\u001b[2mexpect(\u001b[22m\u001b[31mreceived\u001b[39m')).toBe('expect(received');
 	});
 });
 

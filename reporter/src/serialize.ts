@@ -16,6 +16,7 @@ import {
 	type TestResultInput,
 	type TestStatus
 } from './protocol.js';
+import { AnnotationList, stripAnsi, storedError } from './playwright-data.js';
 
 export type ResultLike = Pick<TestResult, 'status' | 'retry' | 'duration' | 'startTime' | 'errors'> & {
 	/** Annotations added while the attempt ran (Playwright 1.52+). */
@@ -37,7 +38,6 @@ export interface TestLike extends Pick<TestCase, 'title' | 'tags' | 'expectedSta
 	parent: SuiteLike;
 }
 
-const MAX_TEXT = 65_536;
 const MAX_INT = 2_147_483_647;
 
 /**
@@ -93,33 +93,6 @@ export function projectNameOf(test: Pick<TestLike, 'parent'>): string {
 	return test.parent.project()?.name ?? '';
 }
 
-// chalk/ansi-regex 6.1, as the server strips it: CSI sequences plus OSC sequences such as
-// hyperlinks, terminated by BEL, ESC \ or 0x9C.
-const ANSI = new RegExp(
-	[
-		'[\\u001B\\u009B][[\\]()#;?]*(?:(?:(?:(?:;[-a-zA-Z\\d\\/#&.:=?%@~_]+)*|[a-zA-Z\\d]+(?:;[-a-zA-Z\\d\\/#&.:=?%@~_]*)*)?(?:\\u0007|\\u001B\\u005C|\\u009C))',
-		'(?:(?:\\d{1,4}(?:;\\d{0,4})*)?[\\dA-PR-TZcf-nq-uy=><~]))'
-	].join('|'),
-	'g'
-);
-
-export function stripAnsi(s: string): string {
-	return s.replace(ANSI, '');
-}
-
-/** Error text as stored: no colours, no NUL (dropped, as the server's JSON report parser does). */
-function cleanText(s: string): string {
-	return stripAnsi(s).replaceAll('\u0000', '');
-}
-
-/** "file:line:column", relative to `rootDir` when under it (error locations may lie outside it). */
-export function formatLocation(rootDir: string, location: Location): string {
-	const file = location.file.replace(/\\/g, '/');
-	const root = rootDir.replace(/\\/g, '/').replace(/\/+$/, '');
-	const shown = root && file.startsWith(`${root}/`) ? file.slice(root.length + 1) : file;
-	return `${shown}:${location.line}:${location.column}`;
-}
-
 /** Playwright's `parseErrorStack`: the message is everything before the first `    at ` line. */
 function splitStack(stack: string): { message: string; frames: string[] } {
 	const lines = stack.split('\n');
@@ -166,10 +139,7 @@ export function formatError(error: PlaywrightError): { message: string; location
 
 export function serializeError(rootDir: string, error: PlaywrightError): TestError {
 	const formatted = formatError(error);
-	const out: TestError = { message: clipStorable(cleanText(formatted.message), MAX_TEXT) };
-	if (error.stack) out.stack = clipStorable(cleanText(error.stack), MAX_TEXT);
-	if (formatted.location?.file) out.location = clipStorable(formatLocation(rootDir, formatted.location), 1024);
-	return out;
+	return storedError({ message: formatted.message, stack: error.stack, location: formatted.location }, rootDir);
 }
 
 /** Playwright's terminal reporters say this for a `test.fail()` that passed; such an attempt has no error. */
@@ -188,22 +158,6 @@ export function firstError(rootDir: string, test: Pick<TestLike, 'results' | 'ex
 		if (result.status === 'passed' && test.expectedStatus === 'failed') return { message: EXPECTED_TO_FAIL };
 	}
 	return undefined;
-}
-
-/** The test's annotations and those added while it ran, once each, cleaned and cut to the protocol's limits. */
-function collectAnnotations(test: Pick<TestLike, 'annotations' | 'results'>): TestResultInput['annotations'] {
-	const seen = new Set<string>();
-	const out: { type: string; description?: string }[] = [];
-	for (const a of [...test.annotations, ...test.results.flatMap((r) => r.annotations ?? [])]) {
-		const type = clipStorable(String(a.type).replaceAll('\u0000', ''), 255);
-		const description = a.description == null ? undefined : clipStorable(String(a.description).replaceAll('\u0000', ''), 4096);
-		const key = JSON.stringify([type, description ?? null]);
-		if (seen.has(key)) continue;
-		seen.add(key);
-		out.push(description === undefined ? { type } : { type, description });
-		if (out.length === 100) break;
-	}
-	return out;
 }
 
 /** The files the failed attempts left behind, relative to `projectDir`, as the server's JSON report parser reads them. */
@@ -239,7 +193,7 @@ export function serializeTest(test: TestLike, rootDir: string, runStartedAt: Dat
 		failedAttempts: Math.min(results.filter((r) => isFailedAttempt(r, test.expectedStatus)).length, 100),
 		durationMs: Math.min(durationMs, MAX_INT),
 		startedAt: (results[0]?.startTime ?? runStartedAt).toISOString(),
-		annotations: collectAnnotations(test)
+		annotations: AnnotationList.of(test.annotations, ...test.results.map((r) => r.annotations))
 	};
 	const error = firstError(rootDir, test);
 	if (error) serialized.error = error;

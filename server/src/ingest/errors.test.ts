@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { errorFingerprint, normaliseErrorMessage, stripAnsi, toTestError, truncate } from './errors.js';
+import { stripAnsi } from 'flackyness-reporter/playwright-data';
+import { errorFingerprint, normaliseErrorMessage, toTestError, truncate } from './errors.js';
 
 // Shaped like Playwright's own output (1.65 `errors[].message`: message, code frame, stack).
 const ASSERTION = [
@@ -25,25 +26,6 @@ const LOCATOR_TIMEOUT = [
 	'  - attempting click action',
 	'    2 × waiting for element to be visible, enabled and stable'
 ].join('\n');
-
-describe('stripAnsi', () => {
-	it('removes colours, styles, 256-colour and true-colour codes', () => {
-		expect(stripAnsi('\u001b[31mred\u001b[39m \u001b[1;4mbold\u001b[0m \u001b[38;5;196mx\u001b[0m \u001b[38;2;255;0;0my\u001b[0m')).toBe(
-			'red bold x y'
-		);
-	});
-
-	it('removes cursor movement, erase codes, C1 CSI and OSC hyperlinks', () => {
-		expect(stripAnsi('a\u001b[2Kb\u001b[1A\u001b[Gc\u009b31md')).toBe('abcd');
-		expect(stripAnsi('\u001b]8;;https://example.test\u0007link\u001b]8;;\u0007')).toBe('link');
-		expect(stripAnsi('\u001b]8;;https://example.test\u001b\\link\u001b]8;;\u001b\\')).toBe('link');
-	});
-
-	it('leaves plain text, brackets and unicode alone', () => {
-		const plain = 'Expected: [1, 2] ; received {"a": 1} — ünïcode 😀';
-		expect(stripAnsi(plain)).toBe(plain);
-	});
-});
 
 describe('toTestError', () => {
 	it('strips ANSI codes and formats the location relative to rootDir', () => {

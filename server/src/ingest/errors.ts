@@ -1,27 +1,15 @@
 /**
- * Error text from Playwright reports: ANSI stripping, conversion to the wire `TestError`, and the
+ * Error text from Playwright reports: conversion to the wire `TestError` (cleaning is shared with
+ * the reporter, in flackyness-reporter/playwright-data), and the
  * fingerprint used to cluster failures (DETECTION.md §5: many tests failing with one fingerprint in
  * one job point at infrastructure).
  */
 import { createHash } from 'node:crypto';
-import { clipStorable, testErrorSchema, type TestError } from 'flackyness-reporter/protocol';
+import { stripAnsi, storedError } from 'flackyness-reporter/playwright-data';
+import { clipStorable, type TestError } from 'flackyness-reporter/protocol';
 
 /** The protocol's `clipStorable`, under the name this module's callers know. */
 export { clipStorable as truncate };
-
-// chalk/ansi-regex 6.1 (no ANSI-stripping package is installed): CSI sequences plus OSC sequences
-// such as hyperlinks, terminated by BEL, ESC \ or 0x9C.
-const ANSI_PATTERN = new RegExp(
-	[
-		'[\\u001B\\u009B][[\\]()#;?]*(?:(?:(?:(?:;[-a-zA-Z\\d\\/#&.:=?%@~_]+)*|[a-zA-Z\\d]+(?:;[-a-zA-Z\\d\\/#&.:=?%@~_]*)*)?(?:\\u0007|\\u001B\\u005C|\\u009C))',
-		'(?:(?:\\d{1,4}(?:;\\d{0,4})*)?[\\dA-PR-TZcf-nq-uy=><~]))'
-	].join('|'),
-	'g'
-);
-
-export function stripAnsi(text: string): string {
-	return text.replace(ANSI_PATTERN, '');
-}
 
 /** An error as Playwright writes it into a JSON report (`TestError` and its serialised forms). */
 export interface PlaywrightError {
@@ -36,39 +24,14 @@ export interface ToTestErrorOptions {
 	rootDir?: string | null;
 }
 
-const MAX_MESSAGE = testErrorSchema.shape.message.maxLength ?? 65_536;
-const MAX_STACK = testErrorSchema.shape.stack.unwrap().maxLength ?? 65_536;
-const MAX_LOCATION = testErrorSchema.shape.location.unwrap().maxLength ?? 1024;
-
 /**
- * Turns a Playwright error into the wire `TestError`: ANSI stripped, cut to the protocol's limits
- * (a long message is still worth keeping, a rejected report is not), location as "file:line:col".
+ * Turns a Playwright error into the wire `TestError` (see `storedError`): the message, else the
+ * thrown value (what Playwright records when something other than an Error was thrown), else the
+ * stack's first line.
  */
 export function toTestError(error: PlaywrightError, options: ToTestErrorOptions = {}): TestError {
-	const stack = error.stack ? cleanText(error.stack) : undefined;
-	// `value` is what Playwright records when something other than an Error was thrown.
-	const message = cleanText(error.message || error.value || stack?.split('\n', 1)[0] || '');
-	const result: TestError = { message: clipStorable(message, MAX_MESSAGE) };
-	if (stack) result.stack = clipStorable(stack, MAX_STACK);
-	if (error.location) result.location = clipStorable(formatLocation(error.location, options.rootDir), MAX_LOCATION);
-	return result;
-}
-
-function formatLocation(location: { file: string; line: number; column: number }, rootDir?: string | null): string {
-	return `${relativeToRoot(location.file, rootDir)}:${location.line}:${location.column}`;
-}
-
-/** Error locations are absolute paths of the CI machine; relative ones compare across machines. */
-function relativeToRoot(file: string, rootDir?: string | null): string {
-	const posix = file.replace(/\\/g, '/');
-	if (!rootDir) return posix;
-	const root = rootDir.replace(/\\/g, '/').replace(/\/+$/, '');
-	return root && posix.startsWith(`${root}/`) ? posix.slice(root.length + 1) : posix;
-}
-
-function cleanText(text: string): string {
-	// PostgreSQL text cannot hold NUL; the other control characters are harmless.
-	return stripAnsi(text).replaceAll('\u0000', '');
+	const message = error.message || error.value || error.stack?.split('\n', 1)[0] || '';
+	return storedError({ message, stack: error.stack, location: error.location }, options.rootDir);
 }
 
 const MAX_NORMALISED_LINES = 6;

@@ -25,15 +25,13 @@
  */
 import { SaxesParser, type SaxesAttributeNS, type SaxesTagPlain } from 'saxes';
 import { testResultInputSchema, type Outcome, type TestError, type TestResultData, type TestStatus } from 'flackyness-reporter/protocol';
-import { stripAnsi, truncate } from './errors.js';
+import { AnnotationList, cleanText, stripAnsi } from 'flackyness-reporter/playwright-data';
+import { truncate } from './errors.js';
 import {
 	MAX_ATTEMPTS,
 	MAX_DURATION_MS,
 	MAX_TESTS,
-	addAnnotation,
-	newAnnotations,
-	titleTags,
-	type Annotations
+	titleTags
 } from './playwright-json.js';
 import type { ParsedReport } from './types.js';
 
@@ -94,7 +92,7 @@ interface RawCase {
 	firstFlaky: FailureElement | undefined;
 	firstRerun: FailureElement | undefined;
 	lastRetried: FailureElement | undefined;
-	annotations: Annotations;
+	annotations: AnnotationList;
 }
 
 interface State {
@@ -257,7 +255,7 @@ function openCase(attrs: Record<string, string>, state: State): void {
 		firstFlaky: undefined,
 		firstRerun: undefined,
 		lastRetried: undefined,
-		annotations: newAnnotations()
+		annotations: new AnnotationList()
 	};
 	state.cases.push(state.current);
 }
@@ -276,7 +274,7 @@ function isFailureElement(name: string): boolean {
 function openCaseChild(name: string, attrs: Record<string, string>, test: RawCase, state: State): void {
 	if (name === 'skipped') test.skipped = true;
 	// Playwright writes one property per annotation, with "" for no description.
-	else if (name === 'property' && attrs.name !== undefined) addAnnotation(test.annotations, attrs.name, attrs.value || undefined);
+	else if (name === 'property' && attrs.name !== undefined) test.annotations.add(attrs.name, attrs.value || undefined);
 	else if (isFailureElement(name) && !state.failure) {
 		const where = `<${name}> of testcase "${test.name}"`;
 		const failure: FailureElement = {
@@ -435,7 +433,7 @@ function firstError(raw: RawCase, expectedStatus: TestStatus, playwright: boolea
 	// failing test as <failure>/<error> after its reruns, Surefire before them.
 	const failure = raw.firstFlaky ?? raw.firstFailed ?? raw.firstRerun;
 	if (!failure) return undefined;
-	const text = stripAnsi(failure.text).replaceAll('\u0000', '').trim();
+	const text = cleanText(failure.text).trim();
 	if (playwright && expectedStatus === 'failed' && failure.type === 'FAILURE') return { message: 'Expected to fail, but passed.' };
 	const fromText = playwright ? playwrightMessage(text) : '';
 	const message = fromText || stripAnsi(failure.message).trim() || text.split('\n', 1)[0] || failure.type || 'failed';

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testResultInputSchema, type TestResultData, type TestStatus } from 'flackyness-reporter/protocol';
 import { runPlaywrightJson, type PwRun } from '../../test/helpers/pw-run.js';
-import { errorFingerprint, stripAnsi } from './errors.js';
+import { stripAnsi } from 'flackyness-reporter/playwright-data';
+import { errorFingerprint } from './errors.js';
 import {
 	MAX_SUITE_DEPTH,
 	MAX_TESTS,

@@ -19,7 +19,8 @@ import {
 	type TestResultData,
 	type TestStatus
 } from 'flackyness-reporter/protocol';
-import { toTestError, truncate } from './errors.js';
+import { AnnotationList } from 'flackyness-reporter/playwright-data';
+import { toTestError } from './errors.js';
 import type { ParsedReport } from './types.js';
 
 export type ReportPath = (string | number)[];
@@ -65,13 +66,9 @@ const MAX_FILE = testResultInputSchema.shape.file.maxLength ?? 1024;
 const MAX_PROJECT = testResultInputSchema.shape.projectName.unwrap().maxLength ?? 255;
 const tagLimits = testResultInputSchema.shape.tags.unwrap();
 const MAX_TAG = tagLimits.element.maxLength ?? 255;
-// zod arrays do not expose their limits: these two repeat `tags` and `annotations` in protocol.ts.
+// zod arrays do not expose their limits: this repeats `tags` in protocol.ts.
 const MAX_TAGS = 100;
-const annotationLimits = testResultInputSchema.shape.annotations.unwrap();
-const MAX_ANNOTATIONS = 100;
 const MAX_SHARDS = ciMetadataSchema.shape.shardTotal.unwrap().maxValue ?? 10_000;
-const MAX_ANNOTATION_TYPE = annotationLimits.element.shape.type.maxLength ?? 255;
-const MAX_ANNOTATION_DESCRIPTION = annotationLimits.element.shape.description.unwrap().maxLength ?? 4096;
 
 // Schemas describe one level of the tree each: children are walked by hand so that depth and
 // test count are checked before anything below them is read, and every error carries its path.
@@ -300,7 +297,7 @@ function serializeTest(
 			MAX_DURATION_MS
 		),
 		startedAt: results[0]?.startTime ? new Date(results[0].startTime).toISOString() : undefined,
-		annotations: collectAnnotations(test)
+		annotations: AnnotationList.of(test.annotations, ...test.results.map((r) => r.annotations))
 	};
 	if (error) result.error = error;
 	const attachments = failedAttemptAttachments(
@@ -385,42 +382,6 @@ export function titleTags(titles: string[]): string[] {
 	return words.map((word) => storableText(word.slice(1))).filter((tag) => tag !== '' && tag.length <= MAX_TAG);
 }
 
-/** Test annotations plus the ones added while running (`results[].annotations`, 1.52+). */
-function collectAnnotations(test: RawTest): TestResultData['annotations'] {
-	const annotations = newAnnotations();
-	for (const annotation of [...(test.annotations ?? []), ...test.results.flatMap((r) => r.annotations ?? [])]) {
-		if (!addAnnotation(annotations, annotation.type, annotation.description)) break;
-	}
-	return annotations.list;
-}
-
-/** A test's annotations as they are being read: `list` is what is kept. */
-export interface Annotations {
-	list: TestResultData['annotations'];
-	seen: Set<string>;
-}
-
-export function newAnnotations(): Annotations {
-	return { list: [], seen: new Set() };
-}
-
-/**
- * Keeps an annotation unless it is a repeat, cleaned and cut to the protocol's limits (annotations
- * describe a test without naming it: cut rather than refused). False once the list is full, so
- * that a reader can stop looking at more.
- */
-export function addAnnotation(annotations: Annotations, type: string, description: string | null | undefined): boolean {
-	if (annotations.list.length >= MAX_ANNOTATIONS) return false;
-	const kept = truncate(withoutNul(type), MAX_ANNOTATION_TYPE);
-	const text = description == null ? undefined : truncate(withoutNul(description), MAX_ANNOTATION_DESCRIPTION);
-	const key = JSON.stringify([kept, text ?? null]);
-	if (!annotations.seen.has(key)) {
-		annotations.seen.add(key);
-		annotations.list.push(text === undefined ? { type: kept } : { type: kept, description: text });
-	}
-	return annotations.list.length < MAX_ANNOTATIONS;
-}
-
 /**
  * One result per identity. The same file + title path + project appears twice when shard reports
  * that overlap are merged, or with `--repeat-each`. We keep the entry with more attempts (its
@@ -499,10 +460,6 @@ function writtenWithOnlyFailures(config: RawReport['config']): boolean {
 
 function normaliseFile(file: string): string {
 	return file.replace(/\\/g, '/').replace(/^(?:\.\/)+/, '');
-}
-
-function withoutNul(value: string): string {
-	return value.replaceAll('\u0000', '');
 }
 
 function nonEmpty(value: string | null | undefined): string | undefined {

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { clipText, storableText, type CiMetadata, type RunStatus, type TestResultData } from 'flackyness-reporter/protocol';
 import { transaction } from '../db/database.js';
-import { errorFingerprint, stripAnsi } from './errors.js';
+import { stripAnsi } from 'flackyness-reporter/playwright-data';
+import { errorFingerprint } from './errors.js';
 
 /**
  * Bulk storage of runs and results. Every write is set-based (one statement per table per batch,

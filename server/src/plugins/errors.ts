@@ -1,23 +1,12 @@
+import { STATUS_CODES } from 'node:http';
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { drainUnreadBody } from '../lib/drain.js';
 import { HttpError, isDatabaseUnavailable } from '../lib/http-errors.js';
 
-const STATUS_NAMES: Record<number, string> = {
-	400: 'Bad Request',
-	401: 'Unauthorized',
-	403: 'Forbidden',
-	404: 'Not Found',
-	405: 'Method Not Allowed',
-	409: 'Conflict',
-	413: 'Payload Too Large',
-	415: 'Unsupported Media Type',
-	422: 'Unprocessable Entity',
-	429: 'Too Many Requests',
-	500: 'Internal Server Error',
-	503: 'Service Unavailable'
-};
+/** Node's reason phrases ("Not Found", "Too Many Requests"), the `error` field of every error answer. */
+const STATUS_NAMES: Readonly<Record<number, string | undefined>> = STATUS_CODES;
 
 /** PostgreSQL gave up on a statement: statement_timeout (57014) or lock_timeout (55P03). */
 const DB_TIMEOUT_CODES = new Set(['57014', '55P03']);

@@ -6,7 +6,8 @@
 import type { CiMetadata, TestResultData } from 'flackyness-reporter/protocol';
 import type { JobResult } from '../analysis/infra.js';
 import type { RunObservation } from '../analysis/types.js';
-import { errorFingerprint, stripAnsi } from '../ingest/errors.js';
+import { stripAnsi } from 'flackyness-reporter/playwright-data';
+import { errorFingerprint } from '../ingest/errors.js';
 import { parsePlaywrightReport } from '../ingest/playwright-json.js';
 
 /** One result per test (file + title path + project), as ingestion stores them. */
