@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { closedPortUrl, startFakeServer, type Fault, type FakeServer } from '../test/helpers/fake-server.js';
 import HttpClient, { backoffDelay, parseRetryAfter, type HttpClientOptions } from './http-client.js';
 import { UploadError } from './upload-error.js';
+import { PROTOCOL_HEADER, PROTOCOL_VERSION } from './protocol.js';
 
 let server: FakeServer | undefined;
 const clients: HttpClient[] = [];
@@ -57,6 +58,7 @@ describe('HttpClient', () => {
 		expect(delays[1]).toBeGreaterThan(delays[0]!);
 		expect(new Set(s.requests.map((r) => r.headers['idempotency-key']))).toEqual(new Set(['key-123456']));
 		expect(s.requests.every((r) => r.headers.authorization === 'Bearer test-token')).toBe(true);
+		expect(s.requests.every((r) => r.headers[PROTOCOL_HEADER] === String(PROTOCOL_VERSION))).toBe(true);
 	});
 
 	it('honours Retry-After on 429', async () => {

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Agent } from 'undici';
 import { createDebug, type Debug } from './log.js';
+import { PROTOCOL_HEADER, PROTOCOL_VERSION } from './protocol.js';
 import { fromHttpStatus, fromNetworkError, UploadError } from './upload-error.js';
 
 export interface HttpClientOptions {
@@ -191,6 +192,7 @@ export default class HttpClient {
 		const headers: Record<string, string> = {
 			accept: 'application/json',
 			'user-agent': this.options.userAgent ?? 'flackyness-reporter',
+			[PROTOCOL_HEADER]: String(PROTOCOL_VERSION),
 			...req.headers
 		};
 		if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;

@@ -4,7 +4,26 @@
  */
 import { z } from 'zod';
 
+/**
+ * The protocol's version, sent by the reporter in the `x-flackyness-protocol` header of every
+ * request. A server refuses (400, saying which side to upgrade) a version it does not speak; a
+ * request without the header (curl, older clients) is read as version 1.
+ */
 export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_HEADER = 'x-flackyness-protocol';
+
+/** Why a server that speaks `PROTOCOL_VERSION` refuses the header's value, or null when it does not. */
+export function protocolMismatch(header: string | string[] | undefined): string | null {
+	if (header === undefined) return null;
+	const value = Array.isArray(header) ? header[0] ?? '' : header;
+	if (!/^\d{1,6}$/.test(value.trim())) return `${PROTOCOL_HEADER} must be a protocol version number (this server speaks ${PROTOCOL_VERSION}); got "${value.slice(0, 32)}".`;
+	const version = Number(value.trim());
+	if (version > PROTOCOL_VERSION) {
+		return `This client speaks protocol ${version}, newer than this server's (${PROTOCOL_VERSION}): upgrade the Flackyness server, or use the flackyness-reporter version that matches it.`;
+	}
+	if (version < 1) return `Protocol ${version} does not exist; this server speaks ${PROTOCOL_VERSION}.`;
+	return null;
+}
 
 /** Playwright's TestStatus. */
 export const testStatusSchema = z.enum(['passed', 'failed', 'timedOut', 'skipped', 'interrupted']);

@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import auth from './auth/plugin.js';
 import { HttpError } from './lib/http-errors.js';
+import { PROTOCOL_HEADER, protocolMismatch } from 'flackyness-reporter/protocol';
 import { secretBox, sessionSecret } from './bootstrap.js';
 import type { SecretBox } from './lib/secrets.js';
 import analysisWorker from './plugins/analysis-worker.js';
@@ -117,6 +118,12 @@ async function app(instance: FastifyInstance, opts: AppOptions) {
 	);
 
 	await instance.register(errors);
+	// A reporter newer than this server is told so, before anything it sent is read or stored.
+	instance.addHook('onRequest', async (request) => {
+		if (!request.url.startsWith('/api/v1/')) return;
+		const mismatch = protocolMismatch(request.headers[PROTOCOL_HEADER]);
+		if (mismatch) throw new HttpError(400, mismatch);
+	});
 	await instance.register(metrics);
 	await instance.register(security, { corsOrigins: opts.config.CORS_ORIGINS });
 	await instance.register(rateLimit);
