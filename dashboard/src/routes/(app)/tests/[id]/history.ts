@@ -46,6 +46,11 @@ export function shortWhen(iso: string): string {
 	return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
 }
 
+/** Ticks of the log duration axis (powers of ten): 1 ms … 100 ms, 1 s, 10 s, 100 s. */
+function logTick(ms: number): string {
+	return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000).toLocaleString('en')} s`;
+}
+
 /** Runs shown at first: the newest ones. */
 export const FIRST_WINDOW = 100;
 
@@ -176,7 +181,7 @@ export function historyOption(v: HistoryView, t: ChartTheme): ChartOption {
 				name: 'duration (log scale)',
 				nameLocation: 'end',
 				nameTextStyle: { ...axisText, align: 'left', padding: [0, 0, 0, -100] },
-				axisLabel: { ...axisText, formatter: (ms: number) => duration(ms) },
+				axisLabel: { ...axisText, formatter: logTick },
 				splitLine: { lineStyle: { color: t.grid, type: 'dashed' } }
 			}
 		],
