@@ -182,8 +182,9 @@ describe('the history of a test', () => {
 
 		// A tooltip on the outage's diamond says when, what, where and why it is not counted.
 		const i = n - 1 - runs.runId.indexOf(outageRun);
-		const slot = width / 100;
-		await page.mouse.move(left + (i - (n - 100) + 0.5) * slot, box.y + 8 + 13);
+		await chart.scrollIntoViewIfNeeded();
+		const now = (await chart.boundingBox())!;
+		await page.mouse.move(now.x + 110 + (i - (n - 100) + 0.5) * (width / 100), now.y + 8 + 13);
 		await expect.poll(() => page.locator('.history-strip').textContent()).toContain('not counted, because: the job was judged an infrastructure failure');
 		await page.screenshot({ path: `${SHOTS}test-page-tooltip.png` });
 		await page.mouse.move(0, 0);

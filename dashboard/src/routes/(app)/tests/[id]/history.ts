@@ -153,6 +153,8 @@ export function historyOption(v: HistoryView, t: ChartTheme): ChartOption {
 			borderColor: t.grid,
 			textStyle: { color: t.text },
 			confine: true,
+			// A discounted run's reason is a sentence: wrap it.
+			extraCssText: 'max-width: min(440px, 90vw); white-space: normal; overflow-wrap: anywhere;',
 			formatter: (params) => {
 				const p = Array.isArray(params) ? params[0] : params;
 				const i = (p?.value as number[] | undefined)?.[0];
