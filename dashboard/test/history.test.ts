@@ -5,13 +5,14 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresDatabase, type TestDatabase } from '../../server/test/helpers/db.js';
 import { startServer, type ServerProcess } from '../../server/test/helpers/server-process.js';
 import { waitForAnalysis } from './seed.js';
 
-const SHOTS = '/work/shots/';
+const SHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
 const ADMIN_TOKEN = 'e2e-history-admin-token-0123456789';
 const ADMIN_EMAIL = 'admin@example.com';
 const ADMIN_PASSWORD = 'correct-horse-battery';
@@ -120,12 +121,10 @@ describe('the history of a test', () => {
 		await waitForAnalysis(server.url, ADMIN_TOKEN);
 		const list = (await send(ADMIN_TOKEN, 'GET', '/projects/shop/flaky-tests?q=pays%20with%20card&state=healthy,flaky,broken,suspect,fixed,quarantined')) as { items: { testId: string }[] };
 		testId = list.items[0]!.testId;
-		if (process.env.HISTORY_KEEP) console.log(`KEEP ${server.url} ${testId}`);
 		browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
 	}, 300_000);
 
 	afterAll(async () => {
-		if (process.env.HISTORY_KEEP) await new Promise((r) => setTimeout(r, Number(process.env.HISTORY_KEEP)));
 		await browser?.close();
 		await server?.stop();
 		await db?.destroy();
@@ -186,9 +185,9 @@ describe('the history of a test', () => {
 		const now = (await chart.boundingBox())!;
 		await page.mouse.move(now.x + 110 + (i - (n - 100) + 0.5) * (width / 100), now.y + 8 + 13);
 		await expect.poll(() => page.locator('.history-strip').textContent()).toContain('not counted, because: the job was judged an infrastructure failure');
-		await page.screenshot({ path: `${SHOTS}test-page-tooltip.png` });
+		await page.screenshot({ path: `${SHOTS}history-tooltip.png` });
 		await page.mouse.move(0, 0);
-		await page.screenshot({ path: `${SHOTS}test-page.png`, fullPage: true });
+		await page.screenshot({ path: `${SHOTS}test-page-history.png`, fullPage: true });
 
 		// Older runs, page by page: the lone failure with the outage's error is not counted either.
 		await page.getByTestId('older-runs').click();
