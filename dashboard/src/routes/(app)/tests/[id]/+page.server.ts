@@ -1,10 +1,9 @@
 import { error, fail } from '@sveltejs/kit';
 import { call, get } from '$lib/server/api';
-import type { CompactHistory, HistoryItem, TestDetail } from '$lib/types';
+import type { HistoryItem, TestDetail } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
 
-/** Runs in the chart's first page (older pages load on demand) and rows per page of the runs table. */
-const CHART_FIRST_PAGE = 2000;
+/** Rows per page of the runs table. The chart loads its own data (./compact) once the page is shown. */
 const RUNS_PAGE = 20;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -14,10 +13,9 @@ export const load = (async (event) => {
 	if (!UUID.test(id)) error(404, 'There is no such test.');
 	// The recent-runs table pages with the API's cursor (`?runs=`); its first page is the newest runs.
 	const runsCursor = event.url.searchParams.get('runs');
-	const [test, history, chart, runsPage] = await Promise.all([
+	const [test, history, runsPage] = await Promise.all([
 		get<TestDetail>(event, `/tests/${id}`),
 		get<{ items: HistoryItem[]; nextCursor: string | null }>(event, `/tests/${id}/history?limit=100`),
-		get<CompactHistory>(event, `/tests/${id}/history/compact?limit=${CHART_FIRST_PAGE}`),
 		get<{ items: HistoryItem[]; nextCursor: string | null }>(
 			event,
 			`/tests/${id}/history?limit=${RUNS_PAGE}${runsCursor ? `&cursor=${encodeURIComponent(runsCursor)}` : ''}`
@@ -28,7 +26,6 @@ export const load = (async (event) => {
 	return {
 		test,
 		history: history.items,
-		chart,
 		runs: { items: runsPage.items, older: runsPage.nextCursor, paged: !!runsCursor, perPage: RUNS_PAGE },
 		project,
 		projectSlug: project?.slug
