@@ -100,7 +100,7 @@ export function historyOption(v: HistoryView, t: ChartTheme): ChartOption {
 	const firstBad = v.changePointSha ? runs.commitSha.indexOf(v.changePointSha) : -1;
 	const stripHeight = lanes.length * 26;
 	const axisText = { color: t.muted, fontSize: 11 };
-	const strip = KINDS.map((k, j) => ({
+	const strip = KINDS.map((k) => ({
 		name: k.name,
 		type: 'scatter' as const,
 		xAxisIndex: 0,
@@ -109,7 +109,18 @@ export function historyOption(v: HistoryView, t: ChartTheme): ChartOption {
 		symbolSize: k.size,
 		itemStyle: { color: k.color(t), opacity: 1 },
 		emphasis: { scale: 1.4 },
-		data: byKind.get(k.kind)!.map((i) => [i, runs.defaultBranch[i] ? lanes.length - 1 : 0]),
+		data: byKind.get(k.kind)!.map((i) => [i, runs.defaultBranch[i] ? lanes.length - 1 : 0])
+	}));
+	// The commit where a broken test began failing: a dashed line across the duration chart, which has room for its label.
+	const durations = KINDS.filter((k) => k.kind !== 'skipped').map((k, j) => ({
+		name: k.name,
+		type: 'scatter' as const,
+		xAxisIndex: 1,
+		yAxisIndex: 1,
+		symbol: k.symbol,
+		symbolSize: typeof k.size === 'number' ? Math.max(5, k.size - 4) : k.size,
+		itemStyle: { color: k.color(t), opacity: 0.85 },
+		data: byKind.get(k.kind)!.map((i) => [i, Math.max(1, runs.durationMs[i]!)]),
 		...(j === 0 && firstBad >= 0
 			? {
 					markLine: {
@@ -121,16 +132,6 @@ export function historyOption(v: HistoryView, t: ChartTheme): ChartOption {
 					}
 				}
 			: {})
-	}));
-	const durations = KINDS.filter((k) => k.kind !== 'skipped').map((k) => ({
-		name: k.name,
-		type: 'scatter' as const,
-		xAxisIndex: 1,
-		yAxisIndex: 1,
-		symbol: k.symbol,
-		symbolSize: typeof k.size === 'number' ? Math.max(5, k.size - 4) : k.size,
-		itemStyle: { color: k.color(t), opacity: 0.85 },
-		data: byKind.get(k.kind)!.map((i) => [i, Math.max(1, runs.durationMs[i]!)])
 	}));
 	const xAxis = (grid: number, showLabels: boolean) => ({
 		type: 'category' as const,
