@@ -164,7 +164,8 @@ export async function seed(base: string, admin: string): Promise<Seeded> {
 	return { shop, empty, runs };
 }
 
-async function waitForAnalysis(base: string, admin: string) {
+/** Waits until the analysis has judged every run sent. */
+export async function waitForAnalysis(base: string, admin: string) {
 	const deadline = Date.now() + 120_000;
 	for (;;) {
 		const res = await fetch(`${base}/api/v1/admin/health`, { headers: { authorization: `Bearer ${admin}` } });

@@ -126,6 +126,8 @@ async function measure(runs: number, full: boolean) {
 					...listCalls,
 					{ name: 'test detail', path: `/api/v1/tests/${testId}` },
 					{ name: 'test history', path: `/api/v1/tests/${testId}/history?limit=100` },
+					{ name: 'test history, compact (chart page)', path: `/api/v1/tests/${testId}/history/compact?limit=2000` },
+					{ name: 'test history, compact, 5000 runs', path: `/api/v1/tests/${testId}/history/compact?limit=5000` },
 					{ name: 'runs', path: '/api/v1/projects/bench/runs' },
 					{ name: 'run detail', path: `/api/v1/runs/${runId}` },
 					{ name: 'error clusters', path: '/api/v1/projects/bench/errors?days=30' }

@@ -1,13 +1,16 @@
 /**
- * ECharts with only what the dashboard draws: line, bar and heatmap charts on a grid or a calendar,
- * with tooltips, legends, visual maps, mark lines and ARIA descriptions, rendered to canvas.
+ * ECharts with only what the dashboard draws: line, bar, scatter and heatmap charts on a grid or a
+ * calendar, with tooltips, legends, visual maps, mark lines, zoom (slider and inside) and ARIA
+ * descriptions, rendered to canvas.
  */
 import * as echarts from 'echarts/core';
-import { BarChart, HeatmapChart, LineChart } from 'echarts/charts';
-import type { BarSeriesOption, HeatmapSeriesOption, LineSeriesOption } from 'echarts/charts';
+import { BarChart, HeatmapChart, LineChart, ScatterChart } from 'echarts/charts';
+import type { BarSeriesOption, HeatmapSeriesOption, LineSeriesOption, ScatterSeriesOption } from 'echarts/charts';
 import {
 	AriaComponent,
 	CalendarComponent,
+	DataZoomInsideComponent,
+	DataZoomSliderComponent,
 	GridComponent,
 	LegendComponent,
 	MarkLineComponent,
@@ -17,6 +20,7 @@ import {
 import type {
 	AriaComponentOption,
 	CalendarComponentOption,
+	DataZoomComponentOption,
 	GridComponentOption,
 	LegendComponentOption,
 	MarkLineComponentOption,
@@ -29,8 +33,11 @@ echarts.use([
 	BarChart,
 	HeatmapChart,
 	LineChart,
+	ScatterChart,
 	AriaComponent,
 	CalendarComponent,
+	DataZoomInsideComponent,
+	DataZoomSliderComponent,
 	GridComponent,
 	LegendComponent,
 	MarkLineComponent,
@@ -45,8 +52,10 @@ export type ChartOption = echarts.ComposeOption<
 	| BarSeriesOption
 	| LineSeriesOption
 	| HeatmapSeriesOption
+	| ScatterSeriesOption
 	| AriaComponentOption
 	| CalendarComponentOption
+	| DataZoomComponentOption
 	| GridComponentOption
 	| LegendComponentOption
 	| MarkLineComponentOption
@@ -65,6 +74,8 @@ export interface ChartTheme {
 	flaky: string;
 	failed: string;
 	skipped: string;
+	/** Runs the analysis does not count (infrastructure). */
+	discounted: string;
 	empty: string;
 }
 
@@ -81,6 +92,7 @@ export function readTheme(el: HTMLElement): ChartTheme {
 		flaky: v('--flaky', '#bf8700'),
 		failed: v('--failed', '#cf222e'),
 		skipped: v('--skipped', '#8c959f'),
+		discounted: v('--suspect', '#8250df'),
 		empty: v('--surface-2', '#f6f8fa')
 	};
 }

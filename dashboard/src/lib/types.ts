@@ -191,10 +191,37 @@ export interface HistoryItem {
 	jobUrl: string | null;
 	mrIid: number | null;
 	infra: boolean;
+	/** Why the analysis does not count this run (infrastructure), or null when it does. */
+	discountedWhy: string | null;
+	/** The run was on the project's default branch. */
+	defaultBranch: boolean;
 	shardIndex: number | null;
 	shardTotal: number | null;
 	attachments: Attachment[] | null;
 	error: { message: string; location: string | null; fingerprint: string | null } | null;
+}
+
+/** A page of `GET /tests/:id/history/compact`: one entry per run in parallel arrays, newest first. */
+export interface CompactHistory {
+	total: number;
+	defaultBranches: string[];
+	runs: HistoryColumns;
+	nextCursor: string | null;
+}
+
+export interface HistoryColumns {
+	runId: string[];
+	startedAt: string[];
+	outcome: Outcome[];
+	attempts: number[];
+	failedAttempts: number[];
+	durationMs: number[];
+	branch: (string | null)[];
+	defaultBranch: boolean[];
+	commitSha: (string | null)[];
+	jobName: (string | null)[];
+	pipelineId: (string | null)[];
+	discountedWhy: (string | null)[];
 }
 
 export type RunStatus = 'running' | 'passed' | 'failed' | 'timedout' | 'interrupted' | 'incomplete';

@@ -201,25 +201,6 @@ export async function testDetail(db: Db, testId: string) {
 	return rows[0] ?? null;
 }
 
-export async function testHistory(db: Db, testId: string, limit: number, before: Date | undefined) {
-	const { rows } = await db.query(
-		`SELECT r.run_id AS "runId", r.started_at AS "startedAt", r.outcome, r.status, r.expected_status AS "expectedStatus",
-		        r.attempts, r.failed_attempts AS "failedAttempts", r.duration_ms AS "durationMs",
-		        ru.commit_sha AS "commitSha", ru.commit_title AS "commitTitle", ru.branch, ru.pipeline_id AS "pipelineId",
-		        ru.pipeline_url AS "pipelineUrl", ru.job_id AS "jobId", ru.job_name AS "jobName", ru.job_url AS "jobUrl",
-		        ru.mr_iid AS "mrIid", ru.infra_failure AS infra, ru.shard_index AS "shardIndex", ru.shard_total AS "shardTotal",
-		        r.attachments,
-		        CASE WHEN r.error_message IS NULL THEN NULL ELSE json_build_object(
-		          'message', left(r.error_message, 4000), 'location', r.error_location, 'fingerprint', r.error_fingerprint) END AS error
-		 FROM test_results r JOIN runs ru ON ru.id = r.run_id
-		 WHERE r.test_id = $1 AND ($2::timestamptz IS NULL OR r.started_at < $2)
-		 ORDER BY r.started_at DESC
-		 LIMIT $3`,
-		[testId, before ?? null, limit]
-	);
-	return rows;
-}
-
 export interface RunFilter {
 	branch?: string | undefined;
 	status?: string | undefined;

@@ -280,6 +280,7 @@ describe('security', () => {
 				`/api/v1/projects/${B.id}/settings`,
 				`/api/v1/tests/${B.testId}`,
 				`/api/v1/tests/${B.testId}/history`,
+				`/api/v1/tests/${B.testId}/history/compact`,
 				`/api/v1/runs/${B.runId}`
 			];
 			for (const url of reads) {

@@ -22,9 +22,9 @@ import {
 	projectsVisible,
 	runDetail,
 	runsOfProject,
-	testDetail,
-	testHistory
+	testDetail
 } from '../../repositories/reads.js';
+import { CURSOR_PATTERN, parseCursor, testHistory, testHistoryCompact, type HistoryCursor } from '../../repositories/test-history.js';
 
 const projectParams = z.object({ id: z.string().min(1).max(100).describe('project id or slug') });
 const uuidParams = z.object({ id: z.uuid('must be a UUID') });
@@ -53,6 +53,43 @@ const attachments = z
 	.nullable()
 	.describe('files the failed attempts left behind (names and paths only, never contents); null when none were sent');
 
+const DISCOUNTED =
+	'why this run is not counted by the analysis, or null when it is: a failed or flaky run whose job was judged an infrastructure failure, or whose error fingerprint is seen (nearly) only in such jobs';
+const DEFAULT_BRANCH = "the run was on the project's default branch (the branch the flake estimate is made on)";
+const cursor = z
+	.string()
+	.regex(CURSOR_PATTERN, 'must be a nextCursor this API answered')
+	.describe('continue after this point: the nextCursor of the previous page');
+const nextCursor = z.string().nullable().describe('pass as cursor to get the next (older) page; null on the last page');
+/** Where to continue: a cursor, or (older API) every result strictly before a time. */
+function historyCursor(q: { cursor?: string | undefined; before?: string | undefined }): HistoryCursor | null {
+	if (q.cursor) return parseCursor(q.cursor);
+	if (q.before) return { micros: BigInt(new Date(q.before).getTime()) * 1000n, runId: '00000000-0000-0000-0000-000000000000' };
+	return null;
+}
+
+const compactHistory = z.object({
+	total: z.number().int().describe('results of this test recorded, over its whole history'),
+	defaultBranches: z.array(z.string()).describe("the project's default branch names, as the analysis reads them"),
+	runs: z
+		.object({
+			runId: z.array(z.uuid()).describe('the run'),
+			startedAt: z.array(z.string()).describe('when the test started in that run (ISO 8601, UTC)'),
+			outcome: z.array(outcome).describe("Playwright's outcome after the last attempt: expected (passed), flaky (passed on retry), unexpected (failed), skipped"),
+			attempts: z.array(z.number().int()).describe('attempts run'),
+			failedAttempts: z.array(z.number().int()).describe('attempts that failed'),
+			durationMs: z.array(z.number().int()).describe('duration over all attempts, in milliseconds'),
+			branch: z.array(z.string().nullable()).describe('branch (or tag) of the run'),
+			defaultBranch: z.array(z.boolean()).describe(DEFAULT_BRANCH),
+			commitSha: z.array(z.string().nullable()).describe('commit of the run'),
+			jobName: z.array(z.string().nullable()).describe('CI job name'),
+			pipelineId: z.array(z.string().nullable()).describe('CI pipeline id'),
+			discountedWhy: z.array(z.string().nullable()).describe(DISCOUNTED)
+		})
+		.describe('one entry per run in parallel arrays (the i-th entry of each array is the i-th run), newest first'),
+	nextCursor
+});
+
 const historyItem = z.object({
 	runId: z.uuid().describe('the run'),
 	startedAt: z.date().describe('when the test started in that run'),
@@ -72,6 +109,8 @@ const historyItem = z.object({
 	jobUrl: z.string().nullable().describe('CI job URL; attachment paths are artifact paths of this job'),
 	mrIid: z.number().int().nullable().describe('merge request number'),
 	infra: z.boolean().describe('the run was judged an infrastructure failure'),
+	discountedWhy: z.string().nullable().describe(DISCOUNTED),
+	defaultBranch: z.boolean().describe(DEFAULT_BRANCH),
 	shardIndex: z.number().int().nullable().describe('shard of the run, 1-based'),
 	shardTotal: z.number().int().nullable().describe('shards of its job'),
 	attachments,
@@ -363,18 +402,47 @@ const read: FastifyPluginAsyncZod = async (app) => {
 		{
 			...common,
 			schema: {
-				summary: 'Per-run outcomes of a test, newest first, with CI links and errors',
+				summary: 'Per-run outcomes of a test, newest first, with CI links and errors, page by page',
 				tags,
 				security,
 				params: uuidParams,
-				querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.iso.datetime({ offset: true }).optional() }).strict(),
-				response: { 200: z.object({ items: z.array(historyItem).describe('newest first') }), '4xx': errorBodySchema }
+				querystring: z
+					.object({
+						limit: z.coerce.number().int().min(1).max(500).default(100).describe('runs per page'),
+						cursor: cursor.optional(),
+						before: z.iso.datetime({ offset: true }).optional().describe('only runs that started before this time (use cursor to page)')
+					})
+					.strict(),
+				response: { 200: z.object({ items: z.array(historyItem).describe('newest first'), nextCursor }), '4xx': errorBodySchema }
 			}
 		},
 		async (request) => {
-			await readableTest(request, request.params.id);
-			const before = request.query.before ? new Date(request.query.before) : undefined;
-			return { items: await testHistory(app.db.pool, request.params.id, request.query.limit, before) };
+			const projectId = await readableTest(request, request.params.id);
+			return testHistory(app.db.pool, projectId, request.params.id, request.query.limit, historyCursor(request.query));
+		}
+	);
+
+	app.get(
+		'/api/v1/tests/:id/history/compact',
+		{
+			...common,
+			schema: {
+				summary: "A test's whole history for a chart: a few fields per run, thousands of runs per page, newest first",
+				tags,
+				security,
+				params: uuidParams,
+				querystring: z
+					.object({
+						limit: z.coerce.number().int().min(1).max(5000).default(2000).describe('runs per page'),
+						cursor: cursor.optional()
+					})
+					.strict(),
+				response: { 200: compactHistory, '4xx': errorBodySchema }
+			}
+		},
+		async (request) => {
+			const projectId = await readableTest(request, request.params.id);
+			return testHistoryCompact(app.db.pool, projectId, request.params.id, request.query.limit, historyCursor(request.query));
 		}
 	);
 

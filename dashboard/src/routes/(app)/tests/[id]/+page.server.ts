@@ -3,18 +3,33 @@ import { call, get } from '$lib/server/api';
 import type { HistoryItem, TestDetail } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
 
+/** Rows per page of the runs table. The chart loads its own data (./compact) once the page is shown. */
+const RUNS_PAGE = 20;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const load = (async (event) => {
 	const { id } = event.params;
 	if (!UUID.test(id)) error(404, 'There is no such test.');
-	const [test, history] = await Promise.all([
+	// The recent-runs table pages with the API's cursor (`?runs=`); its first page is the newest runs.
+	const runsCursor = event.url.searchParams.get('runs');
+	const [test, history, runsPage] = await Promise.all([
 		get<TestDetail>(event, `/tests/${id}`),
-		get<{ items: HistoryItem[] }>(event, `/tests/${id}/history?limit=100`)
+		get<{ items: HistoryItem[]; nextCursor: string | null }>(event, `/tests/${id}/history?limit=100`),
+		get<{ items: HistoryItem[]; nextCursor: string | null }>(
+			event,
+			`/tests/${id}/history?limit=${RUNS_PAGE}${runsCursor ? `&cursor=${encodeURIComponent(runsCursor)}` : ''}`
+		)
 	]);
 	const { projects } = await event.parent();
 	const project = projects.find((p) => p.id === test.projectId) ?? null;
-	return { test, history: history.items, project, projectSlug: project?.slug };
+	return {
+		test,
+		history: history.items,
+		runs: { items: runsPage.items, older: runsPage.nextCursor, paged: !!runsCursor, perPage: RUNS_PAGE },
+		project,
+		projectSlug: project?.slug
+	};
 }) satisfies PageServerLoad;
 
 export const actions = {
