@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { projectContext } from '../jobs/analysis.js';
+import { projectContext } from './project-context.js';
 
 /**
  * A test's history, page by page, newest first, each run marked as the analysis reads it: counted

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { errorBodySchema, newTestsRequestSchema, newTestsResponseSchema, type NewTest } from 'flackyness-reporter/protocol';
 import { canReadProject } from '../../auth/plugin.js';
 import { testKey } from '../../ingest/store.js';
-import { projectContext } from '../../jobs/analysis.js';
+import { projectContext } from '../../repositories/project-context.js';
 import { HttpError } from '../../lib/http-errors.js';
 import { findProject } from '../../repositories/projects.js';
 import { sightingsByKey, type TestSightings } from '../../repositories/new-tests.js';
