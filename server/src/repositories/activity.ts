@@ -17,6 +17,12 @@ type Db = pg.Pool | pg.ClientBase;
  * default-branch pipelines (an incomplete one is skipped, the older ones fill in).
  */
 const PIPELINES_LOOKED_AT = (n: number) => 4 * n + 20;
+/**
+ * They are found among the newest default-branch runs, this many per pipeline looked at (jobs ×
+ * shards): the project's whole history is never scanned. A project with more jobs per pipeline
+ * sees fewer pipelines, and with fewer than N complete ones nobody is made inactive.
+ */
+const RUNS_PER_PIPELINE = 100;
 
 export interface ActivityWindow {
 	/** Complete default-branch pipelines found (at most N). */
@@ -31,10 +37,12 @@ export interface ActivityWindow {
 /** Recomputes which tests of a project are inactive; called when a default-branch pipeline completes. */
 export async function refreshInactiveTests(db: Db, projectId: string, defaultBranches: readonly string[], n: number): Promise<ActivityWindow> {
 	const { rows } = await db.query<{ pipelines: number; window_start: Date | null }>(
-		`WITH recent AS (
-		   SELECT pipeline_id FROM runs
+		`WITH newest AS (
+		   SELECT pipeline_id, started_at FROM runs
 		   WHERE project_id = $1 AND pipeline_id IS NOT NULL AND COALESCE(is_default_branch, branch = ANY($2::text[]), false)
-		   GROUP BY pipeline_id ORDER BY max(started_at) DESC LIMIT $4
+		   ORDER BY started_at DESC LIMIT $4 * ${RUNS_PER_PIPELINE}
+		 ), recent AS (
+		   SELECT pipeline_id FROM newest GROUP BY pipeline_id ORDER BY max(started_at) DESC LIMIT $4
 		 ), groups AS (
 		   SELECT r.pipeline_id, min(r.started_at) AS started,
 		          bool_or(r.status = 'running' OR EXISTS (SELECT 1 FROM analysis_jobs a WHERE a.run_id = r.id)) AS running,
