@@ -5,7 +5,7 @@ import { z } from 'zod';
  * it does not use are let through untouched, so a newer server with more fields still works.
  */
 
-export const HEALTH_STATES = ['healthy', 'flaky', 'broken', 'suspect', 'fixed', 'quarantined'] as const;
+export const HEALTH_STATES = ['healthy', 'flaky', 'broken', 'suspect', 'failing', 'fixed', 'quarantined'] as const;
 export const healthState = z.enum(HEALTH_STATES);
 export type HealthState = z.infer<typeof healthState>;
 
@@ -75,6 +75,7 @@ const evidence = z.looseObject({
 		.nullable()
 		.optional(),
 	fixedRule: z.looseObject({ cleanRunsSince: z.number(), requiredRuns: z.number(), rate: z.number() }).nullable().optional(),
+	failingBranches: z.array(z.looseObject({ branch: z.string(), failedRuns: z.number(), runs: z.number(), lastFailedAt: when })).optional(),
 	impact: z.looseObject({ runsPerDay: z.number(), meanAttemptMinutes: z.number(), failureProbability: z.number() }).optional()
 });
 export type Evidence = z.infer<typeof evidence>;

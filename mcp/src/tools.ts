@@ -23,7 +23,7 @@ const projectArg = z.string().trim().min(1).max(100).describe('Flackyness projec
 const limitArg = (def: number) => z.number().int().min(1).max(100).default(def).describe(`how many tests to return, 1–100 (default ${def})`);
 const ALL_STATES = [...HEALTH_STATES];
 /** The states worth attention, the read API's default for its flaky list. */
-const ATTENTION: HealthState[] = ['flaky', 'broken', 'suspect', 'quarantined', 'fixed'];
+const ATTENTION: HealthState[] = ['flaky', 'broken', 'suspect', 'failing', 'quarantined', 'fixed'];
 const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 
 const failureChance = z
@@ -117,7 +117,9 @@ function result(text: string, structured: Record<string, unknown>): CallToolResu
 // ---- explain_test ----
 
 const verdict = z.object({
-	state: healthState.describe('flaky, broken, suspect, fixed, quarantined or healthy'),
+	state: healthState.describe(
+		'flaky, broken, suspect, failing (fails on feature branches only, never seen failing on the default branch), fixed, quarantined or healthy'
+	),
 	stateSince: z.string().describe('when the test entered this state (ISO 8601)'),
 	analyzedAt: z.string().describe('when the verdict was last computed (ISO 8601)'),
 	failureChance: failureChance.extend({ credibleMass: z.number().nullable().describe('mass of the interval, e.g. 0.9') }),
@@ -228,6 +230,10 @@ function headlineOf(t: TestAnswer): string {
 		}
 		case 'suspect':
 			return `suspect: an unexplained failure (${when(h.lastFlakyAt ?? h.stateSince)}), not yet enough evidence to call it flaky`;
+		case 'failing': {
+			const branches = (ev?.failingBranches ?? []).map((b) => `${b.branch} (${b.failedRuns} of ${plural(b.runs, 'run')} failed)`);
+			return `failing on ${branches.length > 0 ? branches.join(', ') : 'feature branches'}, never seen failing on the default branch: likely a bug in an unmerged change, not flakiness`;
+		}
 		case 'fixed':
 			return ev?.fixedRule
 				? `fixed: ${plural(ev.fixedRule.cleanRunsSince, 'clean run')} since the last flaky failure (${ev.fixedRule.requiredRuns} needed)`
@@ -252,6 +258,8 @@ function nextStepOf(t: TestAnswer, topError: string | null): string {
 		}
 		case 'suspect':
 			return `Too little evidence yet: watch the next runs; re-running the job tells whether it is flaky or broken.${where}`;
+		case 'failing':
+			return `It fails on the branch(es) named, on code that never passed there: look at the branch's changes before merging; it is not known to fail on the default branch.${where}`;
 		case 'fixed':
 			return 'Nothing to do: it stopped failing. A new flaky failure would bring it back to flaky.';
 		case 'quarantined':
@@ -285,7 +293,7 @@ function runLine(h: HistoryItem): string {
 }
 
 async function findTest(api: FlackynessApi, project: string, search: string): Promise<string> {
-	const page = await testPage(api, project, { state: ALL_STATES.join(','), q: search, pageSize: 10 });
+	const page = await testPage(api, project, { state: ALL_STATES.join(','), q: search, pageSize: 10, activity: 'all' });
 	if (page.items.length === 1) return page.items[0]!.testId;
 	const s = search.toLowerCase();
 	const exact = page.items.filter((r) => r.title.toLowerCase() === s || testName(r).toLowerCase() === s);
@@ -441,6 +449,8 @@ function meaning(outcome: string, state: HealthState | null): string {
 			return 'known broken: fails on other commits too, not only on this change';
 		case 'suspect':
 			return 'suspect: failed before without a clear cause';
+		case 'failing':
+			return 'failing on a feature branch, not on the default branch: likely caused by a change on that branch';
 		default:
 			return 'no flaky history: likely a real failure';
 	}
@@ -489,12 +499,12 @@ export function registerTools(server: McpServer, api: FlackynessApi): void {
 		{
 			title: 'List flaky tests',
 			description:
-				'Tests of a project by verdict (flaky, broken, suspect, quarantined, fixed by default), most CI time lost first, with the per-attempt failure chance and its interval.',
+				'Tests of a project by verdict (flaky, broken, suspect, failing, quarantined, fixed by default; failing = fails on feature branches only), most CI time lost first, with the per-attempt failure chance and its interval. Tests gone from the recent default-branch pipelines (inactive) are left out.',
 			inputSchema: {
 				project: projectArg,
 				state: z.array(healthState).min(1).optional().describe(`verdicts to list (default: ${ATTENTION.join(', ')})`),
 				playwrightProject: z.string().trim().min(1).max(255).optional().describe('only tests of this Playwright project'),
-				branch: z.string().trim().min(1).max(255).optional().describe('only tests that ran on this branch'),
+				branch: z.string().trim().min(1).max(255).optional().describe('only tests that ran on this branch or are failing on it'),
 				limit: limitArg(20)
 			},
 			outputSchema: testList,
@@ -512,13 +522,14 @@ export function registerTools(server: McpServer, api: FlackynessApi): void {
 		'search_tests',
 		{
 			title: 'Search tests',
-			description: 'Tests of a project whose title, describe blocks or file contain the text, whatever their verdict (healthy included; tests not analysed yet are not listed).',
+			description:
+				'Tests of a project whose title, describe blocks or file contain the text, whatever their verdict (healthy and inactive included; tests not analysed yet are not listed).',
 			inputSchema: { project: projectArg, text: z.string().trim().min(1).max(200).describe('part of a title, describe block or file path'), limit: limitArg(20) },
 			outputSchema: testList,
 			annotations: readOnly
 		},
 		async ({ project, text, limit }) => {
-			const page = await testPage(api, project, { state: ALL_STATES.join(','), q: text, pageSize: limit });
+			const page = await testPage(api, project, { state: ALL_STATES.join(','), q: text, pageSize: limit, activity: 'all' });
 			const tests = page.items.map(item);
 			return result(listText(`Tests of ${project} matching "${text}"`, page.total, tests), { project, total: page.total, tests });
 		}

@@ -227,7 +227,7 @@ describe('flackyness-mcp over stdio against a real server', () => {
 		// The server is still there for what the token may read.
 		const mine = await call(client, 'list_flaky_tests', { project: 'other' });
 		expect(mine.isError ?? false).toBe(false);
-		expect(mine.text).toBe('Tests of other judged flaky, broken, suspect, quarantined or fixed: none.');
+		expect(mine.text).toBe('Tests of other judged flaky, broken, suspect, failing, quarantined or fixed: none.');
 	});
 
 	it('answers a wrong token, a server that is down and bad arguments with clear tool errors', async () => {

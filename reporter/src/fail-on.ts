@@ -112,6 +112,8 @@ function unforgiven(v: TestVerdict): string {
 			return v.testId ? 'new: no verdict yet' : 'new: never seen before';
 		case 'suspect':
 			return 'new: failed recently, not yet known flaky';
+		case 'failing':
+			return 'new: failing on a feature branch, never seen failing on the default branch';
 		default:
 			return `new: ${v.state} until now`;
 	}

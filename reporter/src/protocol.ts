@@ -428,7 +428,7 @@ export const verdictRequestSchema = z
 export type VerdictRequest = z.input<typeof verdictRequestSchema>;
 
 /** A verdict's state: the analysis' states, or `unknown` for a test the server has never seen or not analysed yet. */
-export const verdictStateSchema = z.enum(['healthy', 'flaky', 'broken', 'suspect', 'fixed', 'quarantined', 'unknown']);
+export const verdictStateSchema = z.enum(['healthy', 'flaky', 'broken', 'suspect', 'failing', 'fixed', 'quarantined', 'unknown']);
 export type VerdictStateName = z.infer<typeof verdictStateSchema>;
 
 export const testVerdictSchema = z.object({
@@ -437,7 +437,7 @@ export const testVerdictSchema = z.object({
 	projectName: z.string().describe('as asked'),
 	testId: z.uuid().nullable().describe('the test on the server; null when it has never been seen'),
 	state: verdictStateSchema.describe(
-		'the current verdict of the analysis; quarantined while a quarantine is active; unknown when never seen or not yet analysed'
+		'the current verdict of the analysis; quarantined while a quarantine is active; unknown when never seen or not yet analysed; failing: fails on feature branch(es), never seen failing on the default branch (not known flaky)'
 	),
 	failureChance: z
 		.object({

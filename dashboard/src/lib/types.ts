@@ -7,8 +7,17 @@ export interface SessionUser {
 	role: Role;
 }
 
-export type HealthState = 'healthy' | 'flaky' | 'broken' | 'suspect' | 'fixed' | 'quarantined';
-export const HEALTH_STATES: HealthState[] = ['flaky', 'broken', 'suspect', 'quarantined', 'fixed', 'healthy'];
+export type HealthState = 'healthy' | 'flaky' | 'broken' | 'suspect' | 'failing' | 'fixed' | 'quarantined';
+export const HEALTH_STATES: HealthState[] = ['flaky', 'broken', 'suspect', 'failing', 'quarantined', 'fixed', 'healthy'];
+
+/** A feature branch on which a test is failing (evidence of the `failing` state). */
+export interface FailingBranch {
+	branch: string;
+	failedRuns: number;
+	runs: number;
+	firstFailedAt: string;
+	lastFailedAt: string;
+}
 export type Outcome = 'expected' | 'unexpected' | 'flaky' | 'skipped';
 
 export interface Project {
@@ -38,6 +47,10 @@ export interface Stats {
 	activeFlaky: number;
 	brokenNow: number;
 	suspect: number;
+	/** Active tests failing on feature branches only. */
+	failing: number;
+	/** Tests absent from the last N complete default-branch pipelines (not in the other counts). */
+	inactive: number;
 	quarantined: number;
 	fixedThisWeek: number;
 	impactMinutesPerDay: number;
@@ -69,6 +82,9 @@ export interface FlakyTestRow {
 	lastSeenAt: string | null;
 	lastFlakyAt: string | null;
 	changePointSha: string | null;
+	/** Null while active; else since when it is gone from the recent default-branch pipelines. */
+	inactiveSince: string | null;
+	failingBranches: FailingBranch[];
 }
 
 export interface Page<T> {
@@ -125,6 +141,7 @@ export interface Evidence {
 	}[];
 	changePoint?: { firstBadSha: string; firstBadAt: string; lastGoodSha: string | null; lastGoodAt: string | null; gain: number | null } | null;
 	fixedRule?: { cleanRunsSince: number; requiredRuns: number; rate: number } | null;
+	failingBranches?: FailingBranch[];
 	impact?: { runsPerDay: number; meanAttemptMinutes: number; failureProbability: number };
 }
 
@@ -146,6 +163,8 @@ export interface Health {
 	changePointAt: string | null;
 	analyzedAt: string;
 	evidence: Evidence;
+	/** Null or absent while active. */
+	inactiveSince?: string | null;
 }
 
 export interface TestDetail {
@@ -161,6 +180,8 @@ export interface TestDetail {
 	lastSeenAt: string;
 	health: Health | null;
 	quarantine: { id: string; reason: string; createdBy: string; createdAt: string; expiresAt: string | null } | null;
+	/** The project's inactiveAfterPipelines: "inactive since … (not in the last N complete default-branch pipelines)". */
+	inactiveAfterPipelines?: number;
 }
 
 /** A file a failed attempt left behind, as a path in the job's artifacts (relative to CI_PROJECT_DIR). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Health, HistoryItem, TestDetail } from './types';
-import { verdictWords } from './verdict';
+import { failingHeadline, inactiveWords, verdictWords } from './verdict';
 
 const health = (h: Partial<Health>): Health => ({
 	state: 'healthy',
@@ -83,5 +83,17 @@ describe('the verdict in words', () => {
 		);
 		expect(verdictWords(test(health({ runs: 12 })), []).headline).toBe('healthy: 12 runs analysed, no flaky failure');
 		expect(verdictWords(test(null), []).headline).toMatch(/^not analysed yet/);
+	});
+
+	it('names the branches a failing test fails on, and says when a test is inactive', () => {
+		const branch = (name: string) => ({ branch: name, failedRuns: 2, runs: 3, firstFailedAt: '2026-11-20T00:00:00Z', lastFailedAt: '2026-11-21T00:00:00Z' });
+		expect(verdictWords(test(health({ state: 'failing', evidence: { failingBranches: [branch('feature/sso')] } })), []).headline).toBe(
+			'failing on feature/sso, never seen failing on the default branch'
+		);
+		expect(failingHeadline(['a', 'b', 'c', 'd', 'e'].map(branch))).toBe('failing on a, b, c and 2 more, never seen failing on the default branch');
+		expect(inactiveWords('2026-11-28T10:00:00Z', 5)).toBe(
+			'inactive since 28 Nov 2026 (not in the last 5 complete default-branch pipelines): removed or renamed; out of the active counts until it runs again'
+		);
+		expect(inactiveWords(null, 5)).toBeNull();
 	});
 });

@@ -1,5 +1,5 @@
 import { ago, day, pct, pctInterval, plural, sha } from './format';
-import type { HistoryItem, TestDetail } from './types';
+import type { FailingBranch, HealthState, HistoryItem, TestDetail } from './types';
 
 export interface VerdictWords {
 	/** One line, e.g. "flaky: mixed results on 4 commits, estimated 7% (3–12%)". */
@@ -26,6 +26,31 @@ function flakyPhrase(t: TestDetail): string {
 	return estimate;
 }
 
+/** "failing on feature/x, never seen failing on the default branch". */
+export function failingHeadline(branches: FailingBranch[]): string {
+	const names = branches.map((b) => b.branch);
+	const where = names.length === 0 ? 'a feature branch' : names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`;
+	return `failing on ${where}, never seen failing on the default branch`;
+}
+
+/** What each state means: the badge's tooltip and the filter's help. */
+export const STATE_MEANINGS: Record<HealthState, string> = {
+	flaky: 'Passed and failed on the same code: fails now and then without a code change.',
+	broken: 'Fails on every run since a commit on the default branch: a real failure, not flakiness.',
+	suspect: 'An unexplained failure: not enough evidence yet to call it flaky.',
+	failing:
+		'Fails on feature branch(es), on commits that never passed, and has never been seen failing on the default branch: likely a bug in an unmerged change. Not counted as flakiness.',
+	quarantined: 'Its failures are ignored by the pipeline while quarantined.',
+	fixed: 'Was flaky; has passed long enough since to be called fixed.',
+	healthy: 'No flaky failure in the runs analysed.'
+};
+
+/** "inactive since 2 Nov (not in the last 5 complete default-branch pipelines)", or null while active. */
+export function inactiveWords(since: string | null | undefined, pipelines: number | undefined): string | null {
+	if (!since || !pipelines) return null;
+	return `inactive since ${day(since)} (not in the last ${plural(pipelines, 'complete default-branch pipeline')}): removed or renamed; out of the active counts until it runs again`;
+}
+
 /** The analysis verdict in words, with the evidence a person needs to believe it. */
 export function verdictWords(t: TestDetail, history: HistoryItem[]): VerdictWords {
 	const h = t.health;
@@ -47,6 +72,9 @@ export function verdictWords(t: TestDetail, history: HistoryItem[]): VerdictWord
 		}
 		case 'suspect':
 			headline = `suspect: an unexplained failure ${ago(h.lastFlakyAt ?? h.stateSince)}, not enough evidence yet to call it flaky`;
+			break;
+		case 'failing':
+			headline = failingHeadline(ev.failingBranches ?? []);
 			break;
 		case 'fixed': {
 			const rule = ev.fixedRule;

@@ -16,6 +16,7 @@ import { segmentHistory, type PositionCounts } from './changepoint.js';
 import { DEFAULT_ANALYSIS_SETTINGS, type AnalysisSettings } from './settings.js';
 import type {
 	AnalysisContext,
+	FailingBranchEvidence,
 	MixedCommitEvidence,
 	RunObservation,
 	SegmentEvidence,
@@ -349,6 +350,7 @@ export function analyzeTest(
 		streakTimes.length >= s.minIsolatedFailures && enoughRuns ? streakTimes[s.minIsolatedFailures - 1]!
 			: null;
 	const flakyProven = byMixed !== null || byIsolated !== null;
+	const failingBranches = failingBranchesOf(clean, branchIgnored, now - s.failingBranchDays * DAY_MS);
 
 	const lastIdx = rawSegments.length - 1;
 	const tipBroken = lastIdx >= 0 && segmentKinds[lastIdx] === 'broken';
@@ -450,6 +452,26 @@ export function analyzeTest(
 				`${plural(cleanRunsSince, 'clean run')} since the last failure; ${requiredRuns} are needed to call it fixed at ${pct(rate)}.`
 			);
 		}
+	} else if (failingBranches.length > 0) {
+		// Branch-only failures: kept out of the estimate above, but not "healthy" either.
+		state = 'failing';
+		firstDetectedAt = Math.min(...failingBranches.map((b) => Date.parse(b.firstFailedAt)));
+		const defaultRuns = clean.filter((r) => r.obs.isDefaultBranch);
+		const defaultFailed = defaultRuns.filter((r) => r.failed).length;
+		const named = failingBranches
+			.slice(0, 3)
+			.map((b) => `${b.branch} (${b.failedRuns} of ${plural(b.runs, 'run')} failed, last ${b.lastFailedAt.slice(0, 10)})`)
+			.join(', ');
+		const more = failingBranches.length > 3 ? ` and ${failingBranches.length - 3} more` : '';
+		reasons.push(
+			`Failing on ${failingBranches.length === 1 ? 'feature branch' : `${failingBranches.length} feature branches`} ${named}${more}; ` +
+				(defaultRuns.length === 0
+					? 'the default branch has not run it yet.'
+					: defaultFailed === 0
+						? `never seen failing on the default branch (${plural(defaultRuns.length, 'run')}).`
+						: `on the default branch ${defaultFailed} of ${plural(defaultRuns.length, 'run')} failed, not enough to call it flaky.`)
+		);
+		reasons.push('Likely a bug in an unmerged change: these failures are not counted as flakiness.');
 	} else if (
 		evidenceFailures.length > 0 &&
 		(now - lastFlakyT! <= s.suspectDays * DAY_MS || streakTimes.length >= s.minIsolatedFailures)
@@ -556,6 +578,7 @@ export function analyzeTest(
 			segments: segments.slice(-MAX_SEGMENTS),
 			changePoint,
 			fixedRule,
+			failingBranches,
 			infra: infraRuns
 				.slice(-s.evidenceLimit)
 				.reverse()
@@ -581,4 +604,33 @@ function infraFailureStreak(runs: readonly Run[]): { streak: Position[]; prev: P
 	while (i > 0 && positions[i - 1]!.runs.every((r) => r.infra)) i--;
 	if (positions.length - i < INFRA_STREAK_COMMITS) return null;
 	return { streak: positions.slice(i), prev: i > 0 ? positions[i - 1]! : null };
+}
+
+/**
+ * Feature branches on which the test is failing now: the branch's newest run failed on a commit
+ * that never passed (`ignored`), at or after `since`. A branch whose newest run passed (fixed, or
+ * merged after a green pipeline) or that went quiet (abandoned) does not count.
+ */
+function failingBranchesOf(clean: readonly Run[], ignored: (r: Run) => boolean, since: number): FailingBranchEvidence[] {
+	const byBranch = new Map<string, Run[]>();
+	for (const r of clean) {
+		if (r.obs.isDefaultBranch) continue;
+		const list = byBranch.get(r.obs.branch);
+		if (list) list.push(r);
+		else byBranch.set(r.obs.branch, [r]);
+	}
+	const out: FailingBranchEvidence[] = [];
+	for (const [branch, list] of byBranch) {
+		const newest = list[list.length - 1]!;
+		if (!ignored(newest) || newest.t < since) continue;
+		const failed = list.filter(ignored);
+		out.push({
+			branch,
+			failedRuns: failed.length,
+			runs: list.length,
+			firstFailedAt: iso(failed[0]!.t),
+			lastFailedAt: iso(newest.t)
+		});
+	}
+	return out.sort((a, b) => (a.lastFailedAt < b.lastFailedAt ? 1 : a.lastFailedAt > b.lastFailedAt ? -1 : 0));
 }

@@ -41,7 +41,17 @@ export const analysisSettingsSchema = z.object({
 	/** Window for runs per day in the impact estimate, in days. */
 	impactWindowDays: z.number().positive().default(14),
 	/** Mixed commits listed in the evidence. */
-	evidenceLimit: z.number().int().min(1).max(1000).default(20)
+	evidenceLimit: z.number().int().min(1).max(1000).default(20),
+	/**
+	 * A feature branch whose newest run of a test failed (on a commit that never passed) makes the
+	 * test `failing` for this many days after that failure (an abandoned branch stops counting).
+	 */
+	failingBranchDays: z.number().positive().max(3650).default(14),
+	/**
+	 * A test absent from this many complete default-branch pipelines in a row (and not seen anywhere
+	 * since the first of them began) is inactive: out of the active counts and the default lists.
+	 */
+	inactiveAfterPipelines: z.number().int().min(1).max(1000).default(5)
 });
 
 export type AnalysisSettings = z.output<typeof analysisSettingsSchema>;

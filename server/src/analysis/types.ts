@@ -2,8 +2,23 @@
 
 export type Outcome = 'expected' | 'unexpected' | 'flaky' | 'skipped';
 
-/** The verdict states the engine produces (`quarantined` is set by people, not by the engine). */
-export type VerdictState = 'healthy' | 'flaky' | 'broken' | 'suspect' | 'fixed';
+/**
+ * The verdict states the engine produces (`quarantined` is set by people, not by the engine).
+ * `failing`: fails on feature branch(es) (commits that never passed), never seen failing on the
+ * default branch; those failures stay out of the flake estimate.
+ */
+export type VerdictState = 'healthy' | 'flaky' | 'broken' | 'suspect' | 'failing' | 'fixed';
+
+/** A feature branch on which the test is failing (see `failing`). */
+export interface FailingBranchEvidence {
+	branch: string;
+	/** Runs on this branch that failed on every attempt, on commits that never passed. */
+	failedRuns: number;
+	/** All runs of the test on this branch (skipped and infrastructure-failed runs excluded). */
+	runs: number;
+	firstFailedAt: string;
+	lastFailedAt: string;
+}
 
 /** One run of one test (file + title path + project): one row of `test_results` with its run. */
 export interface RunObservation {
@@ -132,6 +147,12 @@ export interface VerdictEvidence {
 	 * the per-attempt rate seen over the whole (undecayed) history.
 	 */
 	fixedRule: { cleanRunsSince: number; requiredRuns: number; rate: number } | null;
+	/**
+	 * Feature branches whose newest run of the test failed on a commit that never passed, within
+	 * `failingBranchDays`; most recent failure first. Non-empty for `failing`; may be absent in
+	 * evidence stored before it existed.
+	 */
+	failingBranches?: FailingBranchEvidence[];
 	/** Runs whose failures were attributed to infrastructure: most recent first, capped. */
 	infra: { runId: string; at: string; commitSha: string; fingerprint: string | null }[];
 	impact: { runsPerDay: number; meanAttemptMinutes: number; failureProbability: number };

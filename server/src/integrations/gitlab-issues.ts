@@ -44,7 +44,8 @@ export async function deliverIssue(deps: ReportDeps, job: ClaimedReport): Promis
 	if (!t) return 'nothing to write: the test was deleted';
 	const kept = await findIssue(deps.prisma, job.projectId, t.testId);
 	// A quarantine keeps an issue open; it opens none (a broken test quarantined by a person is no flaky test).
-	const open = t.state === 'flaky' || (t.state === 'quarantined' && kept?.state === 'opened');
+	// Only `flaky` opens one (never `failing`: a branch-only failure is the MR's business), and never for an inactive test.
+	const open = t.inactiveSince === null && (t.state === 'flaky' || (t.state === 'quarantined' && kept?.state === 'opened'));
 	const close = t.state !== null && CLOSE.has(t.state) && kept?.state === 'opened';
 	if (!open && !close) return `nothing to write: the test is ${t.state ?? 'not analysed'}`;
 

@@ -67,6 +67,8 @@ describe('judge', () => {
 		expect(judge(failure('f', { state: 'flaky', firstDetectedAt: new Date(start.getTime() + 1) }), start)).toBe('new');
 		expect(judge(failure('s', { state: 'suspect' }), start)).toBe('new');
 		expect(judge(failure('u', { state: null }), start)).toBe('new');
+		// Failing on feature branches only (this MR's own among them): new, the MR's doing.
+		expect(judge(failure('g', { state: 'failing', firstDetectedAt: before }), start)).toBe('new');
 	});
 });
 

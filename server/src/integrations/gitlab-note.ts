@@ -21,6 +21,9 @@ export interface Judged extends PipelineResult {
 const FLAKY_STATES = new Set(['flaky', 'fixed']);
 
 /**
+ * Every other state is `new`: `failing` (failing on feature branches only — this MR's own failure
+ * among them), suspect, healthy, not analysed yet.
+ *
  * Judged by what was known before the pipeline began: a test this pipeline's own failures made
  * flaky, or a break that began in this pipeline, is news to the MR, not an excuse.
  */

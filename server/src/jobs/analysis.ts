@@ -8,6 +8,7 @@ import {
 	type Verdict
 } from '../analysis/index.js';
 import { transaction } from '../db/database.js';
+import { anyDefaultBranchRun, reactivateTestsOfRuns, refreshInactiveTests } from '../repositories/activity.js';
 import { healthBefore, recordEvents, type HealthBefore, type TestEventInput } from '../repositories/events.js';
 import { requestReportsForRuns } from '../repositories/gitlab-reports.js';
 import { projectContext, projectInfraFingerprints, type ProjectContext } from '../repositories/project-context.js';
@@ -366,13 +367,14 @@ export async function processAnalysisJobs(pool: pg.Pool, limit = BATCH_JOBS, res
 			// After judging: the runs just judged count towards the infrastructure fingerprints.
 			ctx.infraFingerprints = await projectInfraFingerprints(pool, projectId, ctx.guard);
 			stats.tests += tests.size;
+			// Tests that ran are active again, before their verdicts (events and quarantine skip inactive tests).
+			await reactivateTestsOfRuns(pool, list.flatMap((j) => (j.run_id ? [j.run_id] : [])));
 			stats.analysed += await analyseTests(pool, projectId, [...tests], ctx);
 			await pool.query(`DELETE FROM analysis_jobs WHERE id = ANY($1::bigint[])`, [list.map((j) => j.id)]);
 			// After the delete: the last worker to finish a pipeline's runs sees it complete.
-			await requestReportsForRuns(
-				pool,
-				list.flatMap((j) => (j.run_id ? [j.run_id] : []))
-			);
+			const runIds = list.flatMap((j) => (j.run_id ? [j.run_id] : []));
+			await requestReportsForRuns(pool, runIds);
+			await refreshActivity(pool, projectId, runIds, ctx);
 		} catch (err) {
 			await pool.query(`UPDATE analysis_jobs SET locked_at = NULL, last_error = $2 WHERE id = ANY($1::bigint[])`, [
 				list.map((j) => j.id),
@@ -382,6 +384,16 @@ export async function processAnalysisJobs(pool: pg.Pool, limit = BATCH_JOBS, res
 		}
 	}
 	return stats;
+}
+
+/**
+ * When a default-branch run was among these, its pipeline may have completed the window of
+ * `inactiveAfterPipelines`: which tests are inactive is recomputed.
+ */
+async function refreshActivity(db: pg.Pool, projectId: string, runIds: string[], ctx: ProjectContext): Promise<void> {
+	if (await anyDefaultBranchRun(db, runIds, ctx.defaultBranches)) {
+		await refreshInactiveTests(db, projectId, ctx.defaultBranches, ctx.settings.inactiveAfterPipelines);
+	}
 }
 
 /** Works the queue until it is empty (tests, the recompute command and benchmarks use this). */
@@ -413,6 +425,7 @@ export async function recompute(pool: pg.Pool, projectId?: string): Promise<{ pr
 		ctx.infraFingerprints = await projectInfraFingerprints(pool, id, ctx.guard);
 		const testIds = (await pool.query<{ id: string }>(`SELECT id FROM tests WHERE project_id = $1`, [id])).rows.map((r) => r.id);
 		tests += await analyseTests(pool, id, testIds, ctx);
+		await refreshInactiveTests(pool, id, ctx.defaultBranches, ctx.settings.inactiveAfterPipelines);
 	}
 	return { projects: projects.length, runs, tests };
 }

@@ -30,7 +30,9 @@ function evidenceOf(v: Verdict): Record<string, unknown> {
 export function verdictEvent(projectId: string, testId: string, before: HealthBefore | undefined, v: Verdict): TestEventInput | null {
 	const from = before?.state ?? null;
 	const to = v.state;
-	if (from === 'quarantined' || from === to) return null;
+	// An inactive test (re-analysed by a recompute, not by a run of its own) is no news; nor is
+	// `failing` (a branch-only failure: the MR note tells its author, no event, no GitLab issue).
+	if (from === 'quarantined' || from === to || before?.inactiveSince) return null;
 	const base = { projectId, testId, fromState: from, toState: to, details: evidenceOf(v) };
 	if (to === 'flaky') return { ...base, kind: 'flaky' };
 	if (to === 'broken') return { ...base, kind: 'broken' };
@@ -50,7 +52,8 @@ export function policyAction(policy: QuarantinePolicy, before: HealthBefore | un
 	const q = before?.quarantine;
 	if (q) return q.by === POLICY && (v.state === 'fixed' || v.state === 'healthy') ? { release: q.id } : null;
 	const min = policy.minFailureChance;
-	if (min === undefined || v.state !== 'flaky' || v.scoreLow < min) return null;
+	// Only flaky tests (never `failing`, broken or suspect ones), and never an inactive one.
+	if (min === undefined || v.state !== 'flaky' || v.scoreLow < min || before?.inactiveSince) return null;
 	const ended = before?.lastPolicyRelease;
 	if (ended && (!v.lastFlakyAt || v.lastFlakyAt <= ended)) return null;
 	return {

@@ -36,12 +36,14 @@ export interface HealthBefore {
 	quarantine: { id: string; by: string } | null;
 	/** When the test's last automatic quarantine ended (expired or released by a person), if one did. */
 	lastPolicyRelease: Date | null;
+	/** Set while the test is inactive (gone from the recent default-branch pipelines): no events, no automatic quarantine. */
+	inactiveSince?: Date | null;
 }
 
 /** The tests' stored states and active quarantines, read before new verdicts are saved. */
 export async function healthBefore(db: Db, testIds: readonly string[]): Promise<Map<string, HealthBefore>> {
-	const { rows } = await db.query<{ test_id: string; state: string | null; qid: string | null; qby: string | null; ended: Date | null }>(
-		`SELECT t.id AS test_id, h.state::text AS state, q.id AS qid, q.created_by AS qby,
+	const { rows } = await db.query<{ test_id: string; state: string | null; qid: string | null; qby: string | null; ended: Date | null; inactive: Date | null }>(
+		`SELECT t.id AS test_id, h.state::text AS state, h.inactive_since AS inactive, q.id AS qid, q.created_by AS qby,
 		        (SELECT max(p.released_at) FROM quarantines p WHERE p.test_id = t.id AND p.created_by = 'policy' AND p.released_at IS NOT NULL) AS ended
 		 FROM unnest($1::uuid[]) AS t(id)
 		 LEFT JOIN test_health h ON h.test_id = t.id
@@ -52,7 +54,7 @@ export async function healthBefore(db: Db, testIds: readonly string[]): Promise<
 		 ) q ON true`,
 		[testIds]
 	);
-	return new Map(rows.map((r) => [r.test_id, { state: r.state, quarantine: r.qid ? { id: r.qid, by: r.qby ?? '' } : null, lastPolicyRelease: r.ended }]));
+	return new Map(rows.map((r) => [r.test_id, { state: r.state, quarantine: r.qid ? { id: r.qid, by: r.qby ?? '' } : null, lastPolicyRelease: r.ended, inactiveSince: r.inactive }]));
 }
 
 /**

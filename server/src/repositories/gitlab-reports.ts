@@ -351,6 +351,8 @@ export interface IssueSubject {
 	stateSince: Date | null;
 	quarantineReason: string | null;
 	quarantineUntil: Date | null;
+	/** Set while the test is inactive (gone from the recent default-branch pipelines): no new issue. */
+	inactiveSince: Date | null;
 	/** The GitLab project of the project's latest run that named one. */
 	projectPath: string | null;
 }
@@ -361,7 +363,7 @@ export async function issueSubject(db: Db, projectId: string, testId: string): P
 		`SELECT t.id AS "testId", t.file, t.title_path AS "titlePath", t.project_name AS "projectName", COALESCE(t.owners, '{}') AS owners,
 		        h.state::text AS state, h.score, h.score_low AS "scoreLow", h.score_high AS "scoreHigh", h.runs, h.failures,
 		        h.flaky_runs AS "flakyRuns", h.impact_minutes AS "impactMinutes", h.first_detected_at AS "firstDetectedAt",
-		        h.last_flaky_at AS "lastFlakyAt", h.state_since AS "stateSince",
+		        h.last_flaky_at AS "lastFlakyAt", h.state_since AS "stateSince", h.inactive_since AS "inactiveSince",
 		        q.reason AS "quarantineReason", q.expires_at AS "quarantineUntil",
 		        (SELECT r.project_path FROM runs r WHERE r.project_id = $1 AND r.project_path IS NOT NULL ORDER BY r.started_at DESC LIMIT 1) AS "projectPath"
 		 FROM tests t

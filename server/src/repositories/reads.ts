@@ -4,7 +4,7 @@ import type pg from 'pg';
 
 type Db = pg.Pool | pg.ClientBase;
 
-export const HEALTH_STATES = ['healthy', 'flaky', 'broken', 'suspect', 'fixed', 'quarantined'] as const;
+export const HEALTH_STATES = ['healthy', 'flaky', 'broken', 'suspect', 'failing', 'fixed', 'quarantined'] as const;
 export type HealthStateName = (typeof HEALTH_STATES)[number];
 
 const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -14,23 +14,28 @@ export async function projectsVisible(db: Db, projectId: string | null) {
 		`SELECT p.id, p.slug, p.name, p.is_demo AS "isDemo", p.created_at AS "createdAt",
 		        (SELECT max(started_at) FROM runs r WHERE r.project_id = p.id) AS "lastRunAt",
 		        (SELECT count(*)::int FROM tests t WHERE t.project_id = p.id) AS tests,
-		        (SELECT count(*)::int FROM test_health h WHERE h.project_id = p.id AND h.state = 'flaky') AS flaky,
-		        (SELECT count(*)::int FROM test_health h WHERE h.project_id = p.id AND h.state = 'broken') AS broken
+		        (SELECT count(*)::int FROM test_health h WHERE h.project_id = p.id AND h.state = 'flaky' AND h.inactive_since IS NULL) AS flaky,
+		        (SELECT count(*)::int FROM test_health h WHERE h.project_id = p.id AND h.state = 'broken' AND h.inactive_since IS NULL) AS broken
 		 FROM projects p WHERE $1::uuid IS NULL OR p.id = $1 ORDER BY p.is_demo, p.created_at`,
 		[projectId]
 	);
 	return rows;
 }
 
+/** A test still in the suite: seen in the recent complete default-branch pipelines (see repositories/activity.ts). */
+const ACTIVE = 'h.inactive_since IS NULL';
+
 export async function projectStats(db: Db, projectId: string, days: number) {
 	const cards = await db.query(
 		`SELECT count(*)::int AS "testsTracked",
-		        count(*) FILTER (WHERE h.state = 'flaky')::int AS "activeFlaky",
-		        count(*) FILTER (WHERE h.state = 'broken')::int AS "brokenNow",
-		        count(*) FILTER (WHERE h.state = 'suspect')::int AS suspect,
-		        count(*) FILTER (WHERE h.state = 'quarantined')::int AS quarantined,
+		        count(*) FILTER (WHERE h.state = 'flaky' AND ${ACTIVE})::int AS "activeFlaky",
+		        count(*) FILTER (WHERE h.state = 'broken' AND ${ACTIVE})::int AS "brokenNow",
+		        count(*) FILTER (WHERE h.state = 'suspect' AND ${ACTIVE})::int AS suspect,
+		        count(*) FILTER (WHERE h.state = 'failing' AND ${ACTIVE})::int AS failing,
+		        count(*) FILTER (WHERE h.state = 'quarantined' AND ${ACTIVE})::int AS quarantined,
+		        count(*) FILTER (WHERE h.inactive_since IS NOT NULL)::int AS inactive,
 		        count(*) FILTER (WHERE h.state = 'fixed' AND h.state_since > now() - interval '7 days')::int AS "fixedThisWeek",
-		        coalesce(sum(h.impact_minutes) FILTER (WHERE h.state IN ('flaky', 'quarantined', 'suspect')), 0)::float8 AS "impactMinutesPerDay"
+		        coalesce(sum(h.impact_minutes) FILTER (WHERE h.state IN ('flaky', 'quarantined', 'suspect') AND ${ACTIVE}), 0)::float8 AS "impactMinutesPerDay"
 		 FROM tests t LEFT JOIN test_health h ON h.test_id = t.id
 		 WHERE t.project_id = $1`,
 		[projectId]
@@ -78,6 +83,8 @@ export interface FlakyTestFilter {
 	/** Tests this owner owns (exactly as stored: `@team-x`, `jane@example.com`). */
 	owner?: string | undefined;
 	q?: string | undefined;
+	/** `active` (the default): tests still in the suite; `inactive`: gone ones; `all`. */
+	activity?: 'active' | 'inactive' | 'all' | undefined;
 	sort: 'impact' | 'score' | 'lastSeen' | 'flakeRate' | 'name';
 	order: 'asc' | 'desc';
 	page: number;
@@ -110,10 +117,14 @@ export async function flakyTests(db: Db, projectId: string, f: FlakyTestFilter) 
 	}
 	if (f.branch) {
 		params.push(f.branch);
+		// Ran on the branch; a `failing` test names its failing branches in its evidence.
 		where.push(
-			`EXISTS (SELECT 1 FROM test_results r JOIN runs ru ON ru.id = r.run_id WHERE r.test_id = t.id AND ru.branch = $${params.length})`
+			`(h.evidence->'failingBranches' @> jsonb_build_array(jsonb_build_object('branch', $${params.length}::text))
+			  OR EXISTS (SELECT 1 FROM test_results r JOIN runs ru ON ru.id = r.run_id WHERE r.test_id = t.id AND ru.branch = $${params.length}))`
 		);
 	}
+	const activity = f.activity ?? 'active';
+	if (activity !== 'all') where.push(activity === 'active' ? ACTIVE : `NOT ${ACTIVE}`);
 	const order = `${SORTS[f.sort]} ${f.order === 'asc' ? 'ASC' : 'DESC'} NULLS LAST, t.id`;
 	params.push(f.pageSize, (f.page - 1) * f.pageSize);
 	const { rows } = await db.query(
@@ -121,7 +132,8 @@ export async function flakyTests(db: Db, projectId: string, f: FlakyTestFilter) 
 		        h.state, h.state_since AS "stateSince", h.score, h.score_low AS "scoreLow", h.score_high AS "scoreHigh",
 		        h.flake_rate AS "flakeRate", h.impact_minutes AS "impactMinutes", h.runs, h.failures, h.flaky_runs AS "flakyRuns",
 		        h.mixed_commits AS "mixedCommits", h.last_seen_at AS "lastSeenAt", h.last_flaky_at AS "lastFlakyAt",
-		        h.change_point_sha AS "changePointSha", count(*) OVER ()::int AS total
+		        h.change_point_sha AS "changePointSha", h.inactive_since AS "inactiveSince",
+		        COALESCE(h.evidence->'failingBranches', '[]'::jsonb) AS "failingBranches", count(*) OVER ()::int AS total
 		 FROM tests t JOIN test_health h ON h.test_id = t.id
 		 WHERE ${where.join(' AND ')}
 		 ORDER BY ${order}
@@ -167,8 +179,8 @@ export interface OwnerCounts {
 export async function ownersOfProject(db: Db, projectId: string): Promise<{ owners: OwnerCounts[]; unowned: number }> {
 	const owners = await db.query<OwnerCounts>(
 		`SELECT o.owner, count(*)::int AS tests,
-		        count(*) FILTER (WHERE h.state = 'flaky')::int AS flaky,
-		        count(*) FILTER (WHERE h.state = 'broken')::int AS broken
+		        count(*) FILTER (WHERE h.state = 'flaky' AND ${ACTIVE})::int AS flaky,
+		        count(*) FILTER (WHERE h.state = 'broken' AND ${ACTIVE})::int AS broken
 		 FROM tests t CROSS JOIN LATERAL unnest(t.owners) AS o(owner) LEFT JOIN test_health h ON h.test_id = t.id
 		 WHERE t.project_id = $1
 		 GROUP BY o.owner
@@ -189,7 +201,8 @@ export async function testDetail(db: Db, testId: string) {
 		          'flakeRate', h.flake_rate, 'runs', h.runs, 'failures', h.failures, 'flakyRuns', h.flaky_runs,
 		          'mixedCommits', h.mixed_commits, 'impactMinutes', h.impact_minutes, 'firstDetectedAt', h.first_detected_at,
 		          'lastFlakyAt', h.last_flaky_at, 'changePointSha', h.change_point_sha, 'changePointAt', h.change_point_at,
-		          'analyzedAt', h.analyzed_at, 'evidence', h.evidence) END AS health,
+		          'analyzedAt', h.analyzed_at, 'evidence', h.evidence, 'inactiveSince', h.inactive_since) END AS health,
+		        (SELECT p.settings->'analysis'->'inactiveAfterPipelines' FROM projects p WHERE p.id = t.project_id) AS "inactiveAfterPipelines",
 		        (SELECT json_build_object('id', q.id, 'reason', q.reason, 'createdBy', q.created_by, 'createdAt', q.created_at,
 		                                  'expiresAt', q.expires_at)
 		         FROM quarantines q WHERE q.test_id = t.id AND q.released_at IS NULL AND (q.expires_at IS NULL OR q.expires_at > now())

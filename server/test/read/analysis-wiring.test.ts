@@ -79,10 +79,10 @@ describe('analysis wiring', () => {
 		for (let i = 0; i < 30; i++) {
 			await upload(i, { branch: 'main', commitSha: (0x1000000 + i).toString(16).padStart(40, '0') }, [{ title: 'mixed', startedAt: at(i), ...pass }]);
 		}
-		// A merge request's commit fails once (left out as a likely bug of the change: still healthy)…
+		// A merge request's commit fails once (left out of the estimate as a likely bug of the change: failing on its branch)…
 		const feature = { branch: 'feature/x', commitSha: 'f'.repeat(40), mrIid: 7 };
 		await upload(100, feature, [{ title: 'mixed', startedAt: at(30), ...fail('expect(received).toBe(expected)') }]);
-		expect(await stateOf('mixed')).toBe('healthy');
+		expect(await stateOf('mixed')).toBe('failing');
 		// …then a re-run of the same commit passes: mixed outcomes on one commit.
 		await upload(101, feature, [{ title: 'mixed', startedAt: at(31), ...pass }]);
 		const incremental = await stateOf('mixed');

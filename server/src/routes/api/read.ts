@@ -5,6 +5,7 @@ import { errorBodySchema } from 'flackyness-reporter/protocol';
 import { actorOf, canReadProject } from '../../auth/plugin.js';
 import { transaction } from '../../db/database.js';
 import { HttpError } from '../../lib/http-errors.js';
+import { DEFAULT_ANALYSIS_SETTINGS } from '../../analysis/settings.js';
 import { findProject } from '../../repositories/projects.js';
 import { releaseTest } from '../../jobs/quarantine.js';
 import { quarantineTest } from '../../repositories/quarantine.js';
@@ -128,6 +129,20 @@ const owners = z
 	.array(z.string())
 	.describe('who owns the test: CODEOWNERS owners of its file and owners it names itself (owner annotations, @owner: tags), as last reported; empty when none');
 
+/** What each verdict state means, for every schema that returns one. */
+export const STATE_MEANINGS =
+	'the verdict of the analysis: flaky (passed and failed on the same code), broken (fails on every run since a commit on the default branch), ' +
+	'suspect (an unexplained failure, too little evidence yet), failing (fails on feature branch(es) on commits that never passed, never seen failing on the default branch — likely a bug in an unmerged change; not counted as flakiness), ' +
+	'fixed (was flaky, clean long enough since), healthy, quarantined (set by a person or the quarantine policy)';
+
+const failingBranch = z.object({
+	branch: z.string().describe('the feature branch'),
+	failedRuns: z.number().int().describe('runs on it that failed on every attempt, on commits that never passed'),
+	runs: z.number().int().describe('runs of the test on it (skipped and infrastructure-failed runs excluded)'),
+	firstFailedAt: z.iso.datetime().describe('first of those failures'),
+	lastFailedAt: z.iso.datetime().describe('latest of those failures (the branch’s newest run)')
+});
+
 const flakyTestRow = z.object({
 	testId: z.uuid().describe('the test'),
 	title: z.string().describe('its title'),
@@ -136,8 +151,17 @@ const flakyTestRow = z.object({
 	projectName: z.string().describe("Playwright project; '' when unnamed"),
 	tags: z.array(z.string()).describe('tags, without the @'),
 	owners,
-	state: z.enum(HEALTH_STATES).describe('the verdict of the analysis'),
+	state: z.enum(HEALTH_STATES).describe(STATE_MEANINGS),
 	stateSince: z.date().describe('when the test entered this state'),
+	inactiveSince: z
+		.date()
+		.nullable()
+		.describe(
+			'null while the test is active; else since when it is inactive: absent from the last N complete default-branch pipelines (N: the analysis setting inactiveAfterPipelines) and not run anywhere since — removed or renamed'
+		),
+	failingBranches: z
+		.array(failingBranch)
+		.describe("feature branches on which the test is failing now (its state is then 'failing' unless default-branch evidence made it flaky or broken); empty when none"),
 	score: z.number().describe('estimated chance that an attempt fails flakily'),
 	scoreLow: z.number().describe('lower bound of its credible interval'),
 	scoreHigh: z.number().describe('upper bound of its credible interval'),
@@ -215,7 +239,7 @@ const runDetailSchema = z.object({
 				durationMs: z.number().int().describe('duration over all attempts, in milliseconds'),
 				errorMessage: z.string().nullable().describe('first error, cut to 1000 characters'),
 				fingerprint: z.string().nullable().describe('its error cluster'),
-				state: z.enum(HEALTH_STATES).nullable().describe('the test’s current verdict, null before analysis'),
+				state: z.enum(HEALTH_STATES).nullable().describe(`the test’s current verdict, null before analysis; ${STATE_MEANINGS}`),
 				attachments
 			})
 		)
@@ -318,8 +342,18 @@ const read: FastifyPluginAsyncZod = async (app) => {
 				params: projectParams,
 				querystring: z
 					.object({
-						state: stateList.default(['flaky', 'broken', 'suspect', 'quarantined', 'fixed']),
-						branch: shortText(255).optional(),
+						state: stateList
+							.default(['flaky', 'broken', 'suspect', 'failing', 'quarantined', 'fixed'])
+							.describe(`comma-separated states; by default every state but healthy. ${STATE_MEANINGS}`),
+						branch: shortText(255)
+							.optional()
+							.describe('only tests that ran on this branch or are failing on it (see failingBranches)'),
+						activity: z
+							.enum(['active', 'inactive', 'all'])
+							.default('active')
+							.describe(
+								'active (default): tests still in the suite; inactive: tests absent from the last N complete default-branch pipelines (removed or renamed); all'
+							),
 						project: z.string().max(255).optional().describe('Playwright project name'),
 						owner: shortText(255).optional().describe('only tests this owner owns, written as stored: @team-x, jane@example.com'),
 						q: shortText(200).optional(),
@@ -349,6 +383,7 @@ const read: FastifyPluginAsyncZod = async (app) => {
 				playwrightProject: q.project,
 				owner: q.owner,
 				q: q.q,
+				activity: q.activity,
 				sort: q.sort,
 				order: q.order,
 				page: q.page,
@@ -393,7 +428,10 @@ const read: FastifyPluginAsyncZod = async (app) => {
 		},
 		async (request) => {
 			await readableTest(request, request.params.id);
-			return testDetail(app.db.pool, request.params.id);
+			const test = await testDetail(app.db.pool, request.params.id);
+			// The window behind "inactive since … (not in the last N complete default-branch pipelines)".
+			const n = Number(test?.inactiveAfterPipelines);
+			return { ...test, inactiveAfterPipelines: Number.isInteger(n) && n > 0 ? n : DEFAULT_ANALYSIS_SETTINGS.inactiveAfterPipelines };
 		}
 	);
 

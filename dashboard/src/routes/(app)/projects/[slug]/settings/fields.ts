@@ -19,6 +19,8 @@ export const FIELDS: Field[] = [
 	{ group: 'analysis', key: 'fixedConfidence', label: '"Fixed" confidence', help: 'Confidence the clean-run rule demands before a flaky test counts as fixed.', step: 'any' },
 	{ group: 'analysis', key: 'suspectDays', label: 'Suspect for (days)', help: 'A lone unexplained failure keeps a test suspect this long.', step: 'any' },
 	{ group: 'analysis', key: 'impactWindowDays', label: 'Impact window (days)', help: 'Window for runs per day in the CI-time estimate.', step: 'any' },
+	{ group: 'analysis', key: 'failingBranchDays', label: 'Failing on a branch for (days)', help: 'A feature branch whose newest run failed keeps the test "failing" this long (an abandoned branch stops counting).', step: 'any' },
+	{ group: 'analysis', key: 'inactiveAfterPipelines', label: 'Inactive after (pipelines)', help: 'A test absent from this many complete default-branch pipelines in a row is inactive: out of the active counts and lists until it runs again.', step: '1' },
 	{ group: 'infraGuard', key: 'minResults', label: 'Infra guard: minimum results', help: 'Jobs with fewer results are never judged by share.', step: '1' },
 	{ group: 'infraGuard', key: 'failureShare', label: 'Infra guard: failing share', help: 'Share of first attempts failing that marks a job as an infrastructure failure.', step: 'any' },
 	{ group: 'infraGuard', key: 'clusterMinFailures', label: 'Infra guard: one error, at least', help: 'A single error shared by at least this many failed results…', step: '1' },

@@ -9,6 +9,8 @@ export interface TestFilters {
 	/** Only this owner's tests, as stored (`@team-x`). */
 	owner: string;
 	q: string;
+	/** '' = active tests (the API's default); 'inactive' = gone from the recent default-branch pipelines; 'all'. */
+	activity: '' | 'inactive' | 'all';
 	sort: 'impact' | 'score' | 'lastSeen' | 'flakeRate' | 'name';
 	order: 'asc' | 'desc';
 	page: number;
@@ -30,6 +32,7 @@ export function parseFilters(params: URLSearchParams): TestFilters {
 		project: (params.get('project') ?? '').slice(0, 255),
 		owner: (params.get('owner') ?? '').trim().slice(0, 255),
 		q: (params.get('q') ?? '').trim().slice(0, 200),
+		activity: activityOf(params.get('activity')),
 		sort: validSort,
 		order: order === 'asc' || order === 'desc' ? order : validSort === 'name' ? 'asc' : 'desc',
 		page: Number.isInteger(page) && page >= 1 && page <= 10_000 ? page : 1
@@ -44,6 +47,7 @@ export function apiQuery(f: TestFilters): Record<string, string | number | undef
 		project: f.project || undefined,
 		owner: f.owner || undefined,
 		q: f.q || undefined,
+		activity: f.activity || undefined,
 		sort: f.sort,
 		order: f.order,
 		page: f.page,
@@ -51,4 +55,8 @@ export function apiQuery(f: TestFilters): Record<string, string | number | undef
 	};
 }
 
-export const hasFilters = (f: TestFilters) => Boolean(f.state || f.branch || f.project || f.owner || f.q);
+export const hasFilters = (f: TestFilters) => Boolean(f.state || f.branch || f.project || f.owner || f.q || f.activity);
+
+function activityOf(v: string | null): TestFilters['activity'] {
+	return v === 'inactive' || v === 'all' ? v : '';
+}
