@@ -7,8 +7,8 @@ export interface SessionUser {
 	role: Role;
 }
 
-export type HealthState = 'healthy' | 'flaky' | 'broken' | 'suspect' | 'fixed' | 'quarantined';
-export const HEALTH_STATES: HealthState[] = ['flaky', 'broken', 'suspect', 'quarantined', 'fixed', 'healthy'];
+export type HealthState = 'healthy' | 'flaky' | 'broken' | 'suspect' | 'fixed' | 'quarantined' | 'skipped';
+export const HEALTH_STATES: HealthState[] = ['flaky', 'broken', 'suspect', 'quarantined', 'fixed', 'healthy', 'skipped'];
 export type Outcome = 'expected' | 'unexpected' | 'flaky' | 'skipped';
 
 export interface Project {
@@ -39,9 +39,11 @@ export interface Stats {
 	brokenNow: number;
 	suspect: number;
 	quarantined: number;
+	/** Tests whose verdict went from flaky or broken to fixed or healthy in the last 7 days. */
 	fixedThisWeek: number;
 	impactMinutesPerDay: number;
 	overallFlakeRate: number;
+	flakeRateLast30Days: number;
 	days: number;
 	trend: TrendDay[];
 }
@@ -57,10 +59,11 @@ export interface FlakyTestRow {
 	owners: string[];
 	state: HealthState;
 	stateSince: string;
-	score: number;
-	scoreLow: number;
-	scoreHigh: number;
-	flakeRate: number;
+	/** Null for a test skipped in every run. */
+	score: number | null;
+	scoreLow: number | null;
+	scoreHigh: number | null;
+	flakeRate: number | null;
 	impactMinutes: number;
 	runs: number;
 	failures: number;
@@ -128,13 +131,26 @@ export interface Evidence {
 	impact?: { runsPerDay: number; meanAttemptMinutes: number; failureProbability: number };
 }
 
+/** The figures of the test page, each over a named set of runs (see $lib/figures for their definitions). */
+export interface Figures {
+	runSet: 'default-branch' | 'all-branches';
+	totalRuns: number;
+	countedRuns: number;
+	failedRuns: number;
+	flakyRuns: number;
+	unexpectedRuns: number;
+	notCounted: { skipped: number; infrastructure: number; broken: number; featureBranch: number; otherBranches: number };
+	lastNotCountedFailure: { at: string; runId: string; reason: 'infrastructure' | 'broken' | 'feature-branch' } | null;
+}
+
 export interface Health {
 	state: HealthState;
 	stateSince: string;
-	score: number;
-	scoreLow: number;
-	scoreHigh: number;
-	flakeRate: number;
+	/** Null for a test skipped in every run. */
+	score: number | null;
+	scoreLow: number | null;
+	scoreHigh: number | null;
+	flakeRate: number | null;
 	runs: number;
 	failures: number;
 	flakyRuns: number;
@@ -145,6 +161,8 @@ export interface Health {
 	changePointSha: string | null;
 	changePointAt: string | null;
 	analyzedAt: string;
+	/** Null for a verdict stored before the figures existed. */
+	figures: Figures | null;
 	evidence: Evidence;
 }
 

@@ -1,3 +1,4 @@
+import { countedRunsWords } from './figures';
 import { ago, day, pct, pctInterval, plural, sha } from './format';
 import type { HistoryItem, TestDetail } from './types';
 
@@ -60,14 +61,24 @@ export function verdictWords(t: TestDetail, history: HistoryItem[]): VerdictWord
 			headline = q
 				? `quarantined by ${q.createdBy}${q.expiresAt ? ` until ${day(q.expiresAt)}` : ''}: ${q.reason}`
 				: 'quarantined';
-			if (h.mixedCommits > 0 || h.score > 0) details.unshift(`Underneath: ${flakyPhrase(t)}.`);
+			if (h.mixedCommits > 0 || (h.score ?? 0) > 0) details.unshift(`Underneath: ${flakyPhrase(t)}.`);
 			break;
 		}
-		default:
-			headline =
-				h.runs > 0
-					? `healthy: ${plural(h.runs, 'run')} analysed${h.flakyRuns > 0 ? `, ${pct(h.flakeRate)} of them needed a retry` : ', no flaky failure'}`
-					: 'healthy';
+		case 'skipped': {
+			const n = h.figures?.notCounted.skipped;
+			headline = `skipped${n ? ` in all ${plural(n, 'run')}` : ' in every run'}: nothing to judge, so no failure chance`;
+			break;
+		}
+		default: {
+			const f = h.figures;
+			if (!f) headline = h.runs > 0 ? `healthy: ${plural(h.runs, 'run')} analysed` : 'healthy';
+			else if (f.countedRuns === 0) headline = 'healthy: no run counted yet (see the runs not counted below)';
+			else
+				headline =
+					f.failedRuns === 0
+						? `healthy: no failed run among ${countedRunsWords(f)}`
+						: `healthy: ${f.failedRuns} of ${countedRunsWords(f)} failed (${pct(h.flakeRate)}), too few or too old to call it flaky`;
+		}
 	}
 	return { headline, details };
 }
