@@ -29,7 +29,7 @@ export const FIGURES = {
 	failureChance: {
 		label: 'Failure chance per attempt',
 		definition:
-			'Failure chance per attempt: the estimated chance that one attempt of this test fails without a code change (flakily). The mean of a Beta posterior over the attempts of the counted runs (see failedRuns), recent runs weighing more; scoreLow and scoreHigh bound its credible interval. Null for a test skipped in every run.',
+			'Failure chance per attempt: the estimated chance that one attempt of this test fails without a code change (flakily). The mean of a Beta posterior over the attempts of the counted runs (see failedRuns), recent runs weighing more; scoreLow and scoreHigh bound its credible interval. As of figures.estimatedAt. Null for a test skipped in every run.',
 		api: { path: '/api/v1/tests/{id}', field: ['health', 'score'] }
 	},
 	failedRunShare: {
@@ -56,6 +56,12 @@ export const FIGURES = {
 			'Last failure not counted: the newest failed run left out of the figures, and why: infrastructure (its job was judged an infrastructure failure), broken (part of a broken stretch) or feature-branch (on a commit where the test never passed). Null when there is none.',
 		api: { path: '/api/v1/tests/{id}', field: ['health', 'figures', 'lastNotCountedFailure'] }
 	},
+	estimatedAt: {
+		label: 'Estimated as of',
+		definition:
+			'The newest run the failure chance and the CI time lost were computed from. A run that cannot change the verdict (a healthy test passing again, a broken one failing again) only adds to the counts; the estimate is computed anew at the next run that can.',
+		api: { path: '/api/v1/tests/{id}', field: ['health', 'figures', 'estimatedAt'] }
+	},
 	mixedCommits: {
 		label: 'Mixed commits',
 		definition:
@@ -65,7 +71,7 @@ export const FIGURES = {
 	impactMinutes: {
 		label: 'CI time lost per day',
 		definition:
-			'CI time lost per day, in minutes: the failure chance per attempt (for a broken test, the share of failed runs in its broken stretch) times the test’s runs per day over the impact window (14 days by default; skipped runs left out) times the mean duration of one attempt.',
+			'CI time lost per day, in minutes: the failure chance per attempt (for a broken test, the share of failed runs in its broken stretch) times the test’s runs per day over the impact window (14 days by default; skipped runs left out) times the mean duration of one attempt; as of figures.estimatedAt.',
 		api: { path: '/api/v1/tests/{id}', field: ['health', 'impactMinutes'] }
 	},
 	lastFlakyAt: {

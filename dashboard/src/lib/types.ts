@@ -141,6 +141,7 @@ export interface Figures {
 	unexpectedRuns: number;
 	notCounted: { skipped: number; infrastructure: number; broken: number; featureBranch: number; otherBranches: number };
 	lastNotCountedFailure: { at: string; runId: string; reason: 'infrastructure' | 'broken' | 'feature-branch' } | null;
+	estimatedAt: string;
 }
 
 export interface Health {

@@ -91,7 +91,8 @@ describe('the verdict in words', () => {
 			flakyRuns: 0,
 			unexpectedRuns: 0,
 			notCounted: { skipped: 0, infrastructure: 0, broken: 0, featureBranch: 3, otherBranches: 0 },
-			lastNotCountedFailure: null
+			lastNotCountedFailure: null,
+			estimatedAt: '2026-11-26T00:00:00Z'
 		};
 		expect(verdictWords(test(health({ runs: 15, figures })), []).headline).toBe('healthy: no failed run among 12 default-branch runs');
 		// Three runs, all left out (feature-branch commits that never passed): no "0 runs" beside "3 runs".

@@ -523,7 +523,8 @@ export function analyzeTest(
 		branchIgnoredRuns: clean.filter((r) => !brokenRuns.has(r) && branchIgnored(r)),
 		evidence,
 		rateRuns,
-		defaultRunSet: rateRuns === defaultEvidence
+		defaultRunSet: rateRuns === defaultEvidence,
+		now
 	});
 	const stateSince = stateSinceOf(state, {
 		observations,
@@ -629,6 +630,7 @@ function verdictFigures(x: {
 	evidence: readonly Run[];
 	rateRuns: readonly Run[];
 	defaultRunSet: boolean;
+	now: number;
 }): VerdictFigures {
 	let flaky = 0;
 	let unexpected = 0;
@@ -660,7 +662,8 @@ function verdictFigures(x: {
 			featureBranch: x.branchIgnoredRuns.length,
 			otherBranches: x.evidence.length - x.rateRuns.length
 		},
-		lastNotCountedFailure: last
+		lastNotCountedFailure: last,
+		estimatedAt: iso(x.now)
 	};
 }
 

@@ -45,6 +45,11 @@ export interface VerdictFigures {
 	};
 	/** The newest failed run that is not counted, and why; null when there is none. */
 	lastNotCountedFailure: { at: string; runId: string; reason: NotCountedReason } | null;
+	/**
+	 * The time the estimate (score, interval, impact) is as of: the newest run of the history. Runs
+	 * that cannot change the verdict only bump the counts afterwards (the analysis's fast path).
+	 */
+	estimatedAt: string;
 }
 
 /** One run of one test (file + title path + project): one row of `test_results` with its run. */

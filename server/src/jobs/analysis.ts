@@ -356,7 +356,9 @@ async function splitRunTests(db: pg.Pool | pg.ClientBase, runId: string, default
 	// the run in; a test whose run set is not yet the default branch's gets a full analysis.
 	const onDefault = `COALESCE(ru.is_default_branch, ru.branch = ANY($3::text[]), false)`;
 	const defaultRunSet = `h.evidence->'figures'->>'runSet' = 'default-branch'`;
-	const fastPath = `(
+	// Only a run newer than every run the stored verdict saw can be added to it: an older one may
+	// already be in it (a full analysis reads every stored result, also of runs still queued).
+	const fastPath = `ru.started_at > h.last_seen_at AND (
 		(h.state = 'healthy' AND r.outcome IN ('expected', 'skipped') AND NOT (r.test_id = ANY($2::uuid[])) AND ${defaultRunSet})
 		OR (h.state = 'skipped' AND r.outcome = 'skipped' AND jsonb_typeof(h.evidence->'figures') = 'object')
 		OR (h.state = 'broken' AND r.outcome = 'unexpected' AND r.failed_attempts >= r.attempts AND ${onDefault}
@@ -375,7 +377,9 @@ async function splitRunTests(db: pg.Pool | pg.ClientBase, runId: string, default
 		`UPDATE test_health h SET
 		   runs = h.runs + CASE WHEN r.outcome = 'skipped' THEN 0 ELSE 1 END,
 		   failures = h.failures + CASE WHEN r.outcome = 'unexpected' THEN 1 ELSE 0 END,
-		   last_seen_at = GREATEST(h.last_seen_at, r.started_at),
+		   flake_rate = CASE WHEN ${bucket} = '{figures,countedRuns}'
+		     THEN (h.evidence#>>'{figures,failedRuns}')::float8 / ((h.evidence#>>'{figures,countedRuns}')::int + 1) ELSE h.flake_rate END,
+		   last_seen_at = GREATEST(h.last_seen_at, ru.started_at),
 		   evidence = CASE WHEN h.state = 'flaky' AND ${onDefault}
 		     THEN jsonb_set(${figures}, '{fixedRule,cleanRunsSince}', to_jsonb((h.evidence->'fixedRule'->>'cleanRunsSince')::int + 1))
 		     ELSE ${figures} END,
@@ -386,7 +390,7 @@ async function splitRunTests(db: pg.Pool | pg.ClientBase, runId: string, default
 	);
 	const { rows } = await db.query<{ test_id: string }>(
 		`SELECT r.test_id FROM test_results r JOIN runs ru ON ru.id = r.run_id LEFT JOIN test_health h ON h.test_id = r.test_id
-		 WHERE r.run_id = $1 AND (h.test_id IS NULL OR NOT ${fastPath})`,
+		 WHERE r.run_id = $1 AND (h.test_id IS NULL OR NOT COALESCE(${fastPath}, false))`,
 		[runId, mixed, defaultBranches]
 	);
 	return { full: rows.map((r) => r.test_id), fast: bumped.rowCount ?? 0 };

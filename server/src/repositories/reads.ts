@@ -30,8 +30,7 @@ export async function projectStats(db: Db, projectId: string, days: number) {
 		        count(*) FILTER (WHERE h.state = 'suspect')::int AS suspect,
 		        count(*) FILTER (WHERE h.state = 'quarantined')::int AS quarantined,
 		        (SELECT count(DISTINCT e.test_id)::int FROM test_events e
-		         WHERE e.project_id = $1 AND e.kind = 'fixed' AND e.from_state IN ('flaky', 'broken') AND e.to_state IN ('fixed', 'healthy')
-		           AND e.created_at > now() - interval '7 days') AS "fixedThisWeek",
+		         WHERE e.project_id = $1 AND e.kind = 'fixed' AND e.created_at > now() - interval '7 days') AS "fixedThisWeek",
 		        coalesce(sum(h.impact_minutes) FILTER (WHERE h.state IN ('flaky', 'quarantined', 'suspect')), 0)::float8 AS "impactMinutesPerDay"
 		 FROM tests t LEFT JOIN test_health h ON h.test_id = t.id
 		 WHERE t.project_id = $1`,

@@ -142,7 +142,8 @@ const figuresSchema = z
 				reason: z.enum(['infrastructure', 'broken', 'feature-branch']).describe('why it is not counted')
 			})
 			.nullable()
-			.describe(D.lastNotCountedFailure)
+			.describe(D.lastNotCountedFailure),
+		estimatedAt: z.string().describe(D.estimatedAt)
 	})
 	.nullable()
 	.describe('the figures of the test page, each over a named set of runs; null for a verdict stored before they existed (its next analysis adds them)');
