@@ -302,7 +302,7 @@ describe('dashboard in Chromium', () => {
 		await expect.poll(() => other.getByTestId('test-link').allTextContents()).toEqual(['pays with card', XSS_TITLE]);
 		expect(await other.getByLabel('State').inputValue()).toBe('flaky');
 		expect(await other.getByLabel('Playwright project').inputValue()).toBe('chromium');
-		expect(await other.locator('th[aria-sort="descending"]').textContent()).toContain('Flake rate');
+		expect(await other.locator('th[aria-sort="descending"]').textContent()).toContain('Failed runs');
 
 		await other.getByLabel('Search').fill('no such test anywhere');
 		await expect.poll(() => other.getByTestId('empty').textContent()).toContain('No test matches these filters');

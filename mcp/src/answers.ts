@@ -5,7 +5,7 @@ import { z } from 'zod';
  * it does not use are let through untouched, so a newer server with more fields still works.
  */
 
-export const HEALTH_STATES = ['healthy', 'flaky', 'broken', 'suspect', 'failing', 'fixed', 'quarantined'] as const;
+export const HEALTH_STATES = ['healthy', 'flaky', 'broken', 'suspect', 'failing', 'fixed', 'quarantined', 'skipped'] as const;
 export const healthState = z.enum(HEALTH_STATES);
 export type HealthState = z.infer<typeof healthState>;
 
@@ -37,10 +37,10 @@ export const flakyRow = z.looseObject({
 	tags: z.array(z.string()).nullable(),
 	state: healthState,
 	stateSince: when,
-	score: z.number(),
-	scoreLow: z.number(),
-	scoreHigh: z.number(),
-	flakeRate: z.number(),
+	score: z.number().nullable(),
+	scoreLow: z.number().nullable(),
+	scoreHigh: z.number().nullable(),
+	flakeRate: z.number().nullable(),
 	impactMinutes: z.number(),
 	runs: z.number(),
 	failures: z.number(),
@@ -92,10 +92,10 @@ export const testAnswer = z.looseObject({
 		.looseObject({
 			state: healthState,
 			stateSince: when,
-			score: z.number(),
-			scoreLow: z.number(),
-			scoreHigh: z.number(),
-			flakeRate: z.number(),
+			score: z.number().nullable(),
+			scoreLow: z.number().nullable(),
+			scoreHigh: z.number().nullable(),
+			flakeRate: z.number().nullable(),
 			runs: z.number(),
 			failures: z.number(),
 			flakyRuns: z.number(),

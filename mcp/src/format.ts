@@ -1,6 +1,8 @@
 /** Short, plain renderings of numbers, dates and commits for the tools' text answers. */
 
-export function pct(x: number): string {
+/** A share in percent; "n/a" for none (a test skipped in every run has no failure chance). */
+export function pct(x: number | null): string {
+	if (x === null) return 'n/a';
 	const p = x * 100;
 	if (p === 0) return '0%';
 	if (p < 1) return `${p.toFixed(1)}%`;
@@ -8,7 +10,8 @@ export function pct(x: number): string {
 }
 
 /** "7% (3–12%)", or "7% (90% interval 3–12%)" with the interval's mass: an estimate with its credible interval. */
-export function pctInterval(mean: number, low: number, high: number, mass?: number | null): string {
+export function pctInterval(mean: number | null, low: number | null, high: number | null, mass?: number | null): string {
+	if (mean === null || low === null || high === null) return 'n/a (skipped in every run)';
 	return `${pct(mean)} (${mass ? `${pct(mass)} interval ` : ''}${pct(low)}–${pct(high)})`;
 }
 

@@ -26,13 +26,14 @@ const ALL_STATES = [...HEALTH_STATES];
 const ATTENTION: HealthState[] = ['flaky', 'broken', 'suspect', 'failing', 'quarantined', 'fixed'];
 const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 
-const failureChance = z
-	.object({
-		estimate: z.number().describe('estimated probability that one attempt fails for flaky reasons, 0–1'),
-		low: z.number().describe('lower bound of its credible interval'),
-		high: z.number().describe('upper bound of its credible interval')
-	})
-	.describe('per-attempt failure chance of the flaky component');
+const chance = z.object({
+	estimate: z.number().describe('estimated probability that one attempt fails for flaky reasons, 0–1'),
+	low: z.number().describe('lower bound of its credible interval'),
+	high: z.number().describe('upper bound of its credible interval')
+});
+const failureChance = chance
+	.nullable()
+	.describe('per-attempt failure chance of the flaky component; null for a test skipped in every run');
 
 const testItem = z.object({
 	testId: z.string().describe('test id, for explain_test'),
@@ -40,10 +41,10 @@ const testItem = z.object({
 	file: z.string().describe('spec file'),
 	playwrightProject: z.string().describe('Playwright project the test ran in'),
 	tags: z.array(z.string()).describe('Playwright tags'),
-	state: healthState.describe('verdict: flaky, broken, suspect, fixed, quarantined or healthy'),
+	state: healthState.describe('verdict: flaky, broken, suspect, fixed, quarantined, healthy, or skipped (in every run)'),
 	stateSince: z.string().describe('when the test entered this state (ISO 8601)'),
 	failureChance,
-	flakeRate: z.number().describe('observed share of runs that needed a retry or failed, 0–1'),
+	flakeRate: z.number().nullable().describe('share of the counted runs (default branch) with a failed attempt, 0–1; null for a test skipped in every run'),
 	ciMinutesLostPerDay: z.number().describe('CI time lost to this test’s flaky failures, minutes per day'),
 	runs: z.number().int().describe('runs analysed'),
 	failures: z.number().int().describe('runs that failed, retries included'),
@@ -70,7 +71,7 @@ function item(r: FlakyRow): TestItem {
 		tags: r.tags ?? [],
 		state: r.state,
 		stateSince: r.stateSince,
-		failureChance: { estimate: r.score, low: r.scoreLow, high: r.scoreHigh },
+		failureChance: r.score === null || r.scoreLow === null || r.scoreHigh === null ? null : { estimate: r.score, low: r.scoreLow, high: r.scoreHigh },
 		flakeRate: r.flakeRate,
 		ciMinutesLostPerDay: r.impactMinutes,
 		runs: r.runs,
@@ -93,7 +94,9 @@ function itemLine(t: TestItem): string {
 	const facts =
 		t.state === 'broken' && t.changePointSha
 			? [`fails every attempt since ${sha(t.changePointSha)}`]
-			: [`fails ${pctInterval(t.failureChance.estimate, t.failureChance.low, t.failureChance.high)} of attempts`];
+			: t.failureChance
+				? [`fails ${pctInterval(t.failureChance.estimate, t.failureChance.low, t.failureChance.high)} of attempts`]
+				: ['skipped in every run'];
 	if (t.ciMinutesLostPerDay > 0) facts.push(`CI time lost ${minutes(t.ciMinutesLostPerDay)}/day`);
 	if (t.mixedCommits > 0) facts.push(`${plural(t.mixedCommits, 'mixed commit')}`);
 	facts.push(`${plural(t.runs, 'run')}`);
@@ -122,8 +125,8 @@ const verdict = z.object({
 	),
 	stateSince: z.string().describe('when the test entered this state (ISO 8601)'),
 	analyzedAt: z.string().describe('when the verdict was last computed (ISO 8601)'),
-	failureChance: failureChance.extend({ credibleMass: z.number().nullable().describe('mass of the interval, e.g. 0.9') }),
-	flakeRate: z.number().describe('observed share of runs that needed a retry or failed, 0–1'),
+	failureChance: chance.extend({ credibleMass: z.number().nullable().describe('mass of the interval, e.g. 0.9') }),
+	flakeRate: z.number().nullable().describe('share of the counted runs (default branch) with a failed attempt, 0–1; null for a test skipped in every run'),
 	ciMinutesLostPerDay: z.number().describe('CI time lost to flaky failures, minutes per day'),
 	runs: z.number().int().describe('runs analysed'),
 	failures: z.number().int().describe('runs that failed, retries included'),
@@ -240,6 +243,8 @@ function headlineOf(t: TestAnswer): string {
 				: `fixed: no flaky failure since ${when(h.lastFlakyAt ?? h.stateSince)}`;
 		case 'quarantined':
 			return t.quarantine ? `quarantined by ${t.quarantine.createdBy}: ${t.quarantine.reason}; underneath it ${chance}` : `quarantined; ${chance}`;
+		case 'skipped':
+			return 'skipped in every run: nothing to judge, so no failure chance';
 		default:
 			return h.flakyRuns > 0 ? `healthy: ${plural(h.runs, 'run')}, ${pct(h.flakeRate)} needed a retry` : `healthy: ${plural(h.runs, 'run')}, no flaky failure`;
 	}

@@ -8,7 +8,9 @@ export function pct(x: number | null | undefined, digits?: number): string {
 }
 
 /** "7% (3–12%)": an estimate with its interval. */
-export function pctInterval(mean: number, low: number, high: number): string {
+/** "7% (3–12%)"; a dash when there is no estimate (a test skipped in every run). */
+export function pctInterval(mean: number | null, low: number | null, high: number | null): string {
+	if (mean === null || low === null || high === null) return '–';
 	const digits = Math.abs(mean) < 0.01 || Math.abs(low) < 0.01 ? 1 : 0;
 	return `${pct(mean, digits)} (${(low * 100).toFixed(digits)}–${pct(high, digits)})`;
 }

@@ -7,8 +7,8 @@ export interface SessionUser {
 	role: Role;
 }
 
-export type HealthState = 'healthy' | 'flaky' | 'broken' | 'suspect' | 'failing' | 'fixed' | 'quarantined';
-export const HEALTH_STATES: HealthState[] = ['flaky', 'broken', 'suspect', 'failing', 'quarantined', 'fixed', 'healthy'];
+export type HealthState = 'healthy' | 'flaky' | 'broken' | 'suspect' | 'failing' | 'fixed' | 'quarantined' | 'skipped';
+export const HEALTH_STATES: HealthState[] = ['flaky', 'broken', 'suspect', 'failing', 'quarantined', 'fixed', 'healthy', 'skipped'];
 
 /** A feature branch on which a test is failing (evidence of the `failing` state). */
 export interface FailingBranch {
@@ -52,9 +52,11 @@ export interface Stats {
 	/** Tests absent from the last N complete default-branch pipelines (not in the other counts). */
 	inactive: number;
 	quarantined: number;
+	/** Tests whose verdict went from flaky or broken to fixed or healthy in the last 7 days. */
 	fixedThisWeek: number;
 	impactMinutesPerDay: number;
 	overallFlakeRate: number;
+	flakeRateLast30Days: number;
 	days: number;
 	trend: TrendDay[];
 }
@@ -70,10 +72,11 @@ export interface FlakyTestRow {
 	owners: string[];
 	state: HealthState;
 	stateSince: string;
-	score: number;
-	scoreLow: number;
-	scoreHigh: number;
-	flakeRate: number;
+	/** Null for a test skipped in every run. */
+	score: number | null;
+	scoreLow: number | null;
+	scoreHigh: number | null;
+	flakeRate: number | null;
 	impactMinutes: number;
 	runs: number;
 	failures: number;
@@ -145,13 +148,27 @@ export interface Evidence {
 	impact?: { runsPerDay: number; meanAttemptMinutes: number; failureProbability: number };
 }
 
+/** The figures of the test page, each over a named set of runs (see $lib/figures for their definitions). */
+export interface Figures {
+	runSet: 'default-branch' | 'all-branches';
+	totalRuns: number;
+	countedRuns: number;
+	failedRuns: number;
+	flakyRuns: number;
+	unexpectedRuns: number;
+	notCounted: { skipped: number; infrastructure: number; broken: number; featureBranch: number; otherBranches: number };
+	lastNotCountedFailure: { at: string; runId: string; reason: 'infrastructure' | 'broken' | 'feature-branch' } | null;
+	estimatedAt: string;
+}
+
 export interface Health {
 	state: HealthState;
 	stateSince: string;
-	score: number;
-	scoreLow: number;
-	scoreHigh: number;
-	flakeRate: number;
+	/** Null for a test skipped in every run. */
+	score: number | null;
+	scoreLow: number | null;
+	scoreHigh: number | null;
+	flakeRate: number | null;
 	runs: number;
 	failures: number;
 	flakyRuns: number;
@@ -162,6 +179,8 @@ export interface Health {
 	changePointSha: string | null;
 	changePointAt: string | null;
 	analyzedAt: string;
+	/** Null for a verdict stored before the figures existed. */
+	figures: Figures | null;
 	evidence: Evidence;
 	/** Null or absent while active. */
 	inactiveSince?: string | null;

@@ -19,6 +19,7 @@ const health = (h: Partial<Health>): Health => ({
 	changePointSha: null,
 	changePointAt: null,
 	analyzedAt: '2026-11-26T00:00:00Z',
+	figures: null,
 	evidence: {},
 	...h
 });
@@ -81,7 +82,25 @@ describe('the verdict in words', () => {
 		expect(verdictWords(test(health({ state: 'fixed', evidence: { fixedRule: { cleanRunsSince: 30, requiredRuns: 19, rate: 0.15 } } })), []).headline).toBe(
 			'fixed: 30 clean runs since the last flaky failure (19 needed)'
 		);
-		expect(verdictWords(test(health({ runs: 12 })), []).headline).toBe('healthy: 12 runs analysed, no flaky failure');
+		expect(verdictWords(test(health({ runs: 12 })), []).headline).toBe('healthy: 12 runs analysed');
+		const figures = {
+			runSet: 'default-branch' as const,
+			totalRuns: 15,
+			countedRuns: 12,
+			failedRuns: 0,
+			flakyRuns: 0,
+			unexpectedRuns: 0,
+			notCounted: { skipped: 0, infrastructure: 0, broken: 0, featureBranch: 3, otherBranches: 0 },
+			lastNotCountedFailure: null,
+			estimatedAt: '2026-11-26T00:00:00Z'
+		};
+		expect(verdictWords(test(health({ runs: 15, figures })), []).headline).toBe('healthy: no failed run among 12 default-branch runs');
+		// Three runs, all left out (feature-branch commits that never passed): no "0 runs" beside "3 runs".
+		const none = { ...figures, totalRuns: 3, countedRuns: 0 };
+		expect(verdictWords(test(health({ runs: 3, figures: none })), []).headline).toBe('healthy: no run counted yet (see the runs not counted below)');
+		expect(verdictWords(test(health({ state: 'skipped', score: null, figures: { ...none, notCounted: { ...none.notCounted, featureBranch: 0, skipped: 86 } } })), []).headline).toBe(
+			'skipped in all 86 runs: nothing to judge, so no failure chance'
+		);
 		expect(verdictWords(test(null), []).headline).toMatch(/^not analysed yet/);
 	});
 

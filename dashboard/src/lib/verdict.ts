@@ -1,3 +1,4 @@
+import { countedRunsWords } from './figures';
 import { ago, day, pct, pctInterval, plural, sha } from './format';
 import type { FailingBranch, HealthState, HistoryItem, TestDetail } from './types';
 
@@ -42,7 +43,8 @@ export const STATE_MEANINGS: Record<HealthState, string> = {
 		'Fails on feature branch(es), on commits that never passed, and has never been seen failing on the default branch: likely a bug in an unmerged change. Not counted as flakiness.',
 	quarantined: 'Its failures are ignored by the pipeline while quarantined.',
 	fixed: 'Was flaky; has passed long enough since to be called fixed.',
-	healthy: 'No flaky failure in the runs analysed.'
+	healthy: 'No flaky failure in the runs analysed.',
+	skipped: 'Skipped in every run: there is nothing to judge, so no failure chance.'
 };
 
 /** "inactive since 2 Nov (not in the last 5 complete default-branch pipelines)", or null while active. */
@@ -88,14 +90,24 @@ export function verdictWords(t: TestDetail, history: HistoryItem[]): VerdictWord
 			headline = q
 				? `quarantined by ${q.createdBy}${q.expiresAt ? ` until ${day(q.expiresAt)}` : ''}: ${q.reason}`
 				: 'quarantined';
-			if (h.mixedCommits > 0 || h.score > 0) details.unshift(`Underneath: ${flakyPhrase(t)}.`);
+			if (h.mixedCommits > 0 || (h.score ?? 0) > 0) details.unshift(`Underneath: ${flakyPhrase(t)}.`);
 			break;
 		}
-		default:
-			headline =
-				h.runs > 0
-					? `healthy: ${plural(h.runs, 'run')} analysed${h.flakyRuns > 0 ? `, ${pct(h.flakeRate)} of them needed a retry` : ', no flaky failure'}`
-					: 'healthy';
+		case 'skipped': {
+			const n = h.figures?.notCounted.skipped;
+			headline = `skipped${n ? ` in all ${plural(n, 'run')}` : ' in every run'}: nothing to judge, so no failure chance`;
+			break;
+		}
+		default: {
+			const f = h.figures;
+			if (!f) headline = h.runs > 0 ? `healthy: ${plural(h.runs, 'run')} analysed` : 'healthy';
+			else if (f.countedRuns === 0) headline = 'healthy: no run counted yet (see the runs not counted below)';
+			else
+				headline =
+					f.failedRuns === 0
+						? `healthy: no failed run among ${countedRunsWords(f)}`
+						: `healthy: ${f.failedRuns} of ${countedRunsWords(f)} failed (${pct(h.flakeRate)}), too few or too old to call it flaky`;
+		}
 	}
 	return { headline, details };
 }

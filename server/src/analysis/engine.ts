@@ -18,11 +18,13 @@ import type {
 	AnalysisContext,
 	FailingBranchEvidence,
 	MixedCommitEvidence,
+	NotCountedReason,
 	RunObservation,
 	SegmentEvidence,
 	SegmentKind,
 	Verdict,
 	VerdictEvidence,
+	VerdictFigures,
 	VerdictState
 } from './types.js';
 
@@ -530,6 +532,36 @@ export function analyzeTest(
 	const flakyRuns = clean.filter((r) => r.obs.outcome === 'flaky').length;
 	const lastBrokenSeg = tipBroken ? rawSegments[lastIdx]! : null;
 
+	// A test skipped in every run has no outcome to judge: it is neither healthy nor scored.
+	if (runs.length === 0 && skippedRuns > 0) {
+		state = 'skipped';
+		reasons.splice(0, reasons.length, `Skipped in all ${plural(skippedRuns, 'run')}: there is no outcome to judge.`);
+	}
+	const figures = verdictFigures({
+		skippedRuns,
+		runs,
+		infraRuns,
+		brokenRuns,
+		branchIgnoredRuns: clean.filter((r) => !brokenRuns.has(r) && branchIgnored(r)),
+		evidence,
+		rateRuns,
+		defaultRunSet: rateRuns === defaultEvidence,
+		now
+	});
+	const stateSince = stateSinceOf(state, {
+		observations,
+		positions,
+		segments,
+		tipBroken,
+		changePoint,
+		firstDetectedAt,
+		fixedRule,
+		lastFlakyT,
+		rateRuns,
+		evidenceFailures,
+		suspectMs: s.suspectDays * DAY_MS
+	});
+
 	return {
 		state,
 		score,
@@ -546,6 +578,7 @@ export function analyzeTest(
 		lastSeenAt: Number.isFinite(lastSeen) ? new Date(lastSeen) : null,
 		changePointSha: changePoint?.firstBadSha ?? null,
 		changePointAt: changePoint ? new Date(changePoint.firstBadAt) : null,
+		stateSince: stateSince === null ? null : new Date(stateSince),
 		evidence: {
 			version: 1,
 			reasons,
@@ -588,7 +621,8 @@ export function analyzeTest(
 					commitSha: r.obs.commitSha,
 					fingerprint: r.obs.errorFingerprint ?? null
 				})),
-			impact: { runsPerDay, meanAttemptMinutes, failureProbability }
+			impact: { runsPerDay, meanAttemptMinutes, failureProbability },
+			figures
 		}
 	};
 }
@@ -633,4 +667,131 @@ function failingBranchesOf(clean: readonly Run[], ignored: (r: Run) => boolean, 
 		});
 	}
 	return out.sort((a, b) => (a.lastFailedAt < b.lastFailedAt ? 1 : a.lastFailedAt > b.lastFailedAt ? -1 : 0));
+}
+
+/**
+ * The figures a user reads, each over a named set of runs: every run of the history falls in one
+ * bucket (counted, or not counted and why), so the counts add up to the runs analysed.
+ */
+function verdictFigures(x: {
+	skippedRuns: number;
+	runs: readonly Run[];
+	infraRuns: readonly Run[];
+	brokenRuns: ReadonlySet<Run>;
+	branchIgnoredRuns: readonly Run[];
+	evidence: readonly Run[];
+	rateRuns: readonly Run[];
+	defaultRunSet: boolean;
+	now: number;
+}): VerdictFigures {
+	let flaky = 0;
+	let unexpected = 0;
+	for (const r of x.rateRuns) {
+		if (!r.failed) continue;
+		if (r.sticky) unexpected++;
+		else flaky++;
+	}
+	let last: VerdictFigures['lastNotCountedFailure'] = null;
+	const consider = (list: Iterable<Run>, reason: NotCountedReason) => {
+		for (const r of list) {
+			if (r.failed && (last === null || r.t > Date.parse(last.at))) last = { at: iso(r.t), runId: r.obs.runId, reason };
+		}
+	};
+	consider(x.infraRuns, 'infrastructure');
+	consider(x.brokenRuns, 'broken');
+	consider(x.branchIgnoredRuns, 'feature-branch');
+	return {
+		runSet: x.defaultRunSet ? 'default-branch' : 'all-branches',
+		totalRuns: x.runs.length + x.skippedRuns,
+		countedRuns: x.rateRuns.length,
+		failedRuns: flaky + unexpected,
+		flakyRuns: flaky,
+		unexpectedRuns: unexpected,
+		notCounted: {
+			skipped: x.skippedRuns,
+			infrastructure: x.infraRuns.length,
+			broken: x.brokenRuns.size,
+			featureBranch: x.branchIgnoredRuns.length,
+			otherBranches: x.evidence.length - x.rateRuns.length
+		},
+		lastNotCountedFailure: last,
+		estimatedAt: iso(x.now)
+	};
+}
+
+/** When the evidence for the state began (see Verdict.stateSince); null when the state is not one of the engine's. */
+function stateSinceOf(
+	state: VerdictState,
+	x: {
+		observations: readonly RunObservation[];
+		positions: readonly Position[];
+		segments: readonly SegmentEvidence[];
+		tipBroken: boolean;
+		changePoint: VerdictEvidence['changePoint'];
+		firstDetectedAt: number | null;
+		fixedRule: VerdictEvidence['fixedRule'];
+		lastFlakyT: number | null;
+		rateRuns: readonly Run[];
+		evidenceFailures: readonly Run[];
+		suspectMs: number;
+	}
+): number | null {
+	let firstT = Infinity;
+	for (const o of x.observations) firstT = Math.min(firstT, o.at.getTime());
+	if (!Number.isFinite(firstT)) return null;
+	// The first run after the newest broken stretch that is over: where a recovery began.
+	let afterBroken: number | null = null;
+	const past = x.tipBroken ? x.segments.slice(0, -1) : x.segments;
+	for (let i = past.length - 1; i >= 0; i--) {
+		if (past[i]!.kind !== 'broken') continue;
+		const next = x.segments[i + 1];
+		if (next) afterBroken = Date.parse(next.firstAt);
+		break;
+	}
+	const required = x.fixedRule?.requiredRuns;
+	switch (state) {
+		case 'broken':
+			return x.changePoint ? Date.parse(x.changePoint.firstBadAt) : null;
+		case 'skipped':
+			return firstT;
+		case 'failing':
+			return x.firstDetectedAt;
+		case 'fixed': {
+			if (required === undefined || x.lastFlakyT === null) return null;
+			const clean = x.rateRuns.filter((r) => r.t > x.lastFlakyT!);
+			const reached = clean[Math.max(0, required - 1)];
+			return reached ? reached.t : null;
+		}
+		case 'flaky': {
+			let t = Math.max(x.firstDetectedAt ?? firstT, afterBroken ?? -Infinity);
+			// A clean streak long enough for "fixed", then a failure: flaky again from that failure.
+			if (required !== undefined && required > 0) {
+				let streak = 0;
+				for (const r of x.rateRuns) {
+					if (!r.failed) streak++;
+					else {
+						if (streak >= required) t = Math.max(t, r.t);
+						streak = 0;
+					}
+				}
+			}
+			return t;
+		}
+		case 'suspect': {
+			// The failure that opened the suspicion: the first of the newest chain of failures less
+			// than the suspect window apart.
+			const f = x.evidenceFailures;
+			if (f.length === 0) return null;
+			let i = f.length - 1;
+			while (i > 0 && f[i]!.t - f[i - 1]!.t <= x.suspectMs) i--;
+			return f[i]!.t;
+		}
+		case 'healthy': {
+			let t = Math.max(firstT, afterBroken ?? -Infinity);
+			if (x.lastFlakyT !== null) t = Math.max(t, x.lastFlakyT + x.suspectMs);
+			return t;
+		}
+		default:
+			return null;
+	}
 }

@@ -6,8 +6,9 @@ export type Outcome = 'expected' | 'unexpected' | 'flaky' | 'skipped';
  * The verdict states the engine produces (`quarantined` is set by people, not by the engine).
  * `failing`: fails on feature branch(es) (commits that never passed), never seen failing on the
  * default branch; those failures stay out of the flake estimate.
+ * `skipped`: every run of the test in the history was skipped; there is nothing to judge.
  */
-export type VerdictState = 'healthy' | 'flaky' | 'broken' | 'suspect' | 'failing' | 'fixed';
+export type VerdictState = 'healthy' | 'flaky' | 'broken' | 'suspect' | 'failing' | 'fixed' | 'skipped';
 
 /** A feature branch on which the test is failing (see `failing`). */
 export interface FailingBranchEvidence {
@@ -18,6 +19,50 @@ export interface FailingBranchEvidence {
 	runs: number;
 	firstFailedAt: string;
 	lastFailedAt: string;
+}
+
+/** Why a failed run is not counted as flakiness evidence. */
+export type NotCountedReason = 'infrastructure' | 'broken' | 'feature-branch';
+
+/**
+ * The figures a user reads, each over a named set of runs. Every run of the history analysed falls
+ * in exactly one bucket: `countedRuns` + the `notCounted` buckets = `totalRuns`.
+ */
+export interface VerdictFigures {
+	/**
+	 * The runs the estimate and the failed-run counts cover: `default-branch` (the test's runs on the
+	 * default branch) once it has `minRunsForRate` of them, else `all-branches`.
+	 */
+	runSet: 'default-branch' | 'all-branches';
+	/** Every run in the history analysed, skipped ones included. */
+	totalRuns: number;
+	/** Runs of the run set that count as evidence (see notCounted). */
+	countedRuns: number;
+	/** Counted runs with at least one failed attempt (flakyRuns + unexpectedRuns). */
+	failedRuns: number;
+	/** Counted runs that failed, then passed on retry. */
+	flakyRuns: number;
+	/** Counted runs that failed on every attempt. */
+	unexpectedRuns: number;
+	notCounted: {
+		/** Runs in which the test was skipped. */
+		skipped: number;
+		/** Failed runs in jobs judged infrastructure failures (or with an error seen only there). */
+		infrastructure: number;
+		/** Runs on default-branch commits of a broken stretch. */
+		broken: number;
+		/** Failed runs on feature-branch commits on which the test never passed. */
+		featureBranch: number;
+		/** Other runs on feature branches, outside a `default-branch` run set. */
+		otherBranches: number;
+	};
+	/** The newest failed run that is not counted, and why; null when there is none. */
+	lastNotCountedFailure: { at: string; runId: string; reason: NotCountedReason } | null;
+	/**
+	 * The time the estimate (score, interval, impact) is as of: the newest run of the history. Runs
+	 * that cannot change the verdict only bump the counts afterwards (the analysis's fast path).
+	 */
+	estimatedAt: string;
 }
 
 /** One run of one test (file + title path + project): one row of `test_results` with its run. */
@@ -156,6 +201,8 @@ export interface VerdictEvidence {
 	/** Runs whose failures were attributed to infrastructure: most recent first, capped. */
 	infra: { runId: string; at: string; commitSha: string; fingerprint: string | null }[];
 	impact: { runsPerDay: number; meanAttemptMinutes: number; failureProbability: number };
+	/** The figures a user reads, each over a named set of runs (absent in verdicts stored before it existed). */
+	figures?: VerdictFigures;
 }
 
 /** The verdict for one test; its fields map one to one onto the `TestHealth` row. */
@@ -177,5 +224,13 @@ export interface Verdict {
 	lastSeenAt: Date | null;
 	changePointSha: string | null;
 	changePointAt: Date | null;
+	/**
+	 * When the evidence for the current state began: broken, the first run on the first bad commit;
+	 * flaky, when flakiness was proven (or came back after a stretch long enough to call it fixed, or
+	 * after a broken stretch); fixed, when the clean streak reached the required length; healthy,
+	 * the first run after the last broken stretch or the end of the last suspicion; suspect, the
+	 * failure that opened the suspicion; skipped, the first skipped run. Null: not known.
+	 */
+	stateSince: Date | null;
 	evidence: VerdictEvidence;
 }

@@ -154,19 +154,24 @@ async function saveVerdicts(db: pg.Pool | pg.ClientBase, projectId: string, verd
 	if (verdicts.length === 0) return;
 	// A quarantined test keeps its state until released; the verdict still updates its numbers.
 	await db.query(
-		`INSERT INTO test_health AS h (test_id, project_id, state, score, score_low, score_high, flake_rate, runs, failures,
+		// state_since is when the evidence for the state began (the verdict's stateSince); only a state
+		// the engine cannot date starts when the analysis first saw it (inserted as now(), the
+		// statement's analyzed_at: that equality marks it undated).
+		`INSERT INTO test_health AS h (test_id, project_id, state, state_since, score, score_low, score_high, flake_rate, runs, failures,
 		   flaky_runs, mixed_commits, impact_minutes, first_detected_at, last_flaky_at, last_seen_at, change_point_sha,
 		   change_point_at, evidence, analyzed_at)
-		 SELECT v.test_id, $1, v.state::health_state, v.score, v.score_low, v.score_high, v.flake_rate, v.runs, v.failures,
+		 SELECT v.test_id, $1, v.state::health_state, COALESCE(v.state_since, now()), v.score, v.score_low, v.score_high, v.flake_rate, v.runs, v.failures,
 		   v.flaky_runs, v.mixed_commits, v.impact_minutes, v.first_detected_at, v.last_flaky_at, v.last_seen_at,
 		   v.change_point_sha, v.change_point_at, v.evidence, now()
-		 FROM jsonb_to_recordset($2::jsonb) AS v(test_id uuid, state text, score float8, score_low float8, score_high float8,
+		 FROM jsonb_to_recordset($2::jsonb) AS v(test_id uuid, state text, state_since timestamptz, score float8, score_low float8, score_high float8,
 		   flake_rate float8, runs int, failures int, flaky_runs int, mixed_commits int, impact_minutes float8,
 		   first_detected_at timestamptz, last_flaky_at timestamptz, last_seen_at timestamptz, change_point_sha text,
 		   change_point_at timestamptz, evidence jsonb)
 		 ON CONFLICT (test_id) DO UPDATE SET
 		   state = CASE WHEN h.state = 'quarantined' THEN h.state ELSE EXCLUDED.state END,
-		   state_since = CASE WHEN h.state = 'quarantined' OR h.state = EXCLUDED.state THEN h.state_since ELSE now() END,
+		   state_since = CASE WHEN h.state = 'quarantined' THEN h.state_since
+		     WHEN EXCLUDED.state_since <> EXCLUDED.analyzed_at THEN EXCLUDED.state_since
+		     WHEN h.state = EXCLUDED.state THEN h.state_since ELSE now() END,
 		   score = EXCLUDED.score, score_low = EXCLUDED.score_low, score_high = EXCLUDED.score_high,
 		   flake_rate = EXCLUDED.flake_rate, runs = EXCLUDED.runs, failures = EXCLUDED.failures,
 		   flaky_runs = EXCLUDED.flaky_runs, mixed_commits = EXCLUDED.mixed_commits, impact_minutes = EXCLUDED.impact_minutes,
@@ -179,10 +184,12 @@ async function saveVerdicts(db: pg.Pool | pg.ClientBase, projectId: string, verd
 				verdicts.map(([testId, v]) => ({
 					test_id: testId,
 					state: v.state,
-					score: v.score,
-					score_low: v.scoreLow,
-					score_high: v.scoreHigh,
-					flake_rate: v.flakeRate,
+					state_since: v.stateSince,
+					// A test skipped in every run has no failure chance (null sorts after every score).
+					score: v.state === 'skipped' ? null : v.score,
+					score_low: v.state === 'skipped' ? null : v.scoreLow,
+					score_high: v.state === 'skipped' ? null : v.scoreHigh,
+					flake_rate: v.state === 'skipped' ? null : v.flakeRate,
 					runs: v.runs,
 					failures: v.failures,
 					flaky_runs: v.flakyRuns,
@@ -267,9 +274,12 @@ async function afterVerdicts(
  *    in another run of the project: a pass there is "mixed outcomes on one commit";
  *  - a broken test that failed on every attempt stays broken;
  *  - a flaky test that passed stays flaky while its clean streak is short of what the "fixed"
- *    rule asks (the streak is counted on, so the run that completes it gets a full analysis).
+ *    rule asks (the streak is counted on, so the run that completes it gets a full analysis);
+ *  - a test skipped in every run that is skipped again stays skipped.
+ * Healthy and flaky tests whose figures cover all branches (too few default-branch runs yet), and
+ * broken ones failing off the default branch, get a full analysis: where such a run counts needs it.
  */
-async function splitRunTests(db: pg.Pool | pg.ClientBase, runId: string): Promise<{ full: string[]; fast: number }> {
+async function splitRunTests(db: pg.Pool | pg.ClientBase, runId: string, defaultBranches: string[]): Promise<{ full: string[]; fast: number }> {
 	// Tests that failed (or passed only on retry) on this run's commit in another run of the project.
 	const failedOnCommit = await db.query<{ test_id: string }>(
 		`SELECT DISTINCT x.test_id
@@ -279,30 +289,46 @@ async function splitRunTests(db: pg.Pool | pg.ClientBase, runId: string): Promis
 		[runId]
 	);
 	const mixed = failedOnCommit.rows.map((r) => r.test_id);
-	const fastPath = `(
-		(h.state = 'healthy' AND r.outcome IN ('expected', 'skipped') AND NOT (r.test_id = ANY($2::uuid[])))
-		OR (h.state = 'broken' AND r.outcome = 'unexpected' AND r.failed_attempts >= r.attempts)
-		OR (h.state = 'flaky' AND r.outcome = 'expected'
+	// The verdict's figures (evidence.figures) are bumped too, into the bucket the engine would put
+	// the run in; a test whose run set is not yet the default branch's gets a full analysis.
+	const onDefault = `COALESCE(ru.is_default_branch, ru.branch = ANY($3::text[]), false)`;
+	const defaultRunSet = `h.evidence->'figures'->>'runSet' = 'default-branch'`;
+	// Only a run newer than every run the stored verdict saw can be added to it: an older one may
+	// already be in it (a full analysis reads every stored result, also of runs still queued).
+	const fastPath = `ru.started_at > h.last_seen_at AND (
+		(h.state = 'healthy' AND r.outcome IN ('expected', 'skipped') AND NOT (r.test_id = ANY($2::uuid[])) AND ${defaultRunSet})
+		OR (h.state = 'skipped' AND r.outcome = 'skipped' AND jsonb_typeof(h.evidence->'figures') = 'object')
+		OR (h.state = 'broken' AND r.outcome = 'unexpected' AND r.failed_attempts >= r.attempts AND ${onDefault}
+		    AND jsonb_typeof(h.evidence->'figures') = 'object')
+		OR (h.state = 'flaky' AND r.outcome = 'expected' AND ${defaultRunSet}
 		    AND jsonb_typeof(h.evidence->'fixedRule') = 'object'
 		    AND (h.evidence->'fixedRule'->>'cleanRunsSince')::int + 1 < (h.evidence->'fixedRule'->>'requiredRuns')::int)
 	)`;
+	const bucket = `(CASE WHEN r.outcome = 'skipped' THEN '{figures,notCounted,skipped}'
+		WHEN r.outcome = 'unexpected' THEN '{figures,notCounted,broken}'
+		WHEN ${onDefault} THEN '{figures,countedRuns}'
+		ELSE '{figures,notCounted,otherBranches}' END)::text[]`;
+	const figures = `jsonb_set(jsonb_set(h.evidence, '{figures,totalRuns}', to_jsonb((h.evidence#>>'{figures,totalRuns}')::int + 1)),
+		${bucket}, to_jsonb(COALESCE((h.evidence#>>${bucket})::int, 0) + 1))`;
 	const bumped = await db.query(
 		`UPDATE test_health h SET
-		   runs = h.runs + 1,
+		   runs = h.runs + CASE WHEN r.outcome = 'skipped' THEN 0 ELSE 1 END,
 		   failures = h.failures + CASE WHEN r.outcome = 'unexpected' THEN 1 ELSE 0 END,
-		   last_seen_at = GREATEST(h.last_seen_at, r.started_at),
-		   evidence = CASE WHEN h.state = 'flaky'
-		     THEN jsonb_set(h.evidence, '{fixedRule,cleanRunsSince}', to_jsonb((h.evidence->'fixedRule'->>'cleanRunsSince')::int + 1))
-		     ELSE h.evidence END,
+		   flake_rate = CASE WHEN ${bucket} = '{figures,countedRuns}'
+		     THEN (h.evidence#>>'{figures,failedRuns}')::float8 / ((h.evidence#>>'{figures,countedRuns}')::int + 1) ELSE h.flake_rate END,
+		   last_seen_at = GREATEST(h.last_seen_at, ru.started_at),
+		   evidence = CASE WHEN h.state = 'flaky' AND ${onDefault}
+		     THEN jsonb_set(${figures}, '{fixedRule,cleanRunsSince}', to_jsonb((h.evidence->'fixedRule'->>'cleanRunsSince')::int + 1))
+		     ELSE ${figures} END,
 		   analyzed_at = now()
-		 FROM test_results r
+		 FROM test_results r JOIN runs ru ON ru.id = r.run_id
 		 WHERE r.run_id = $1 AND h.test_id = r.test_id AND ${fastPath}`,
-		[runId, mixed]
+		[runId, mixed, defaultBranches]
 	);
 	const { rows } = await db.query<{ test_id: string }>(
-		`SELECT r.test_id FROM test_results r LEFT JOIN test_health h ON h.test_id = r.test_id
-		 WHERE r.run_id = $1 AND (h.test_id IS NULL OR NOT ${fastPath})`,
-		[runId, mixed]
+		`SELECT r.test_id FROM test_results r JOIN runs ru ON ru.id = r.run_id LEFT JOIN test_health h ON h.test_id = r.test_id
+		 WHERE r.run_id = $1 AND (h.test_id IS NULL OR NOT COALESCE(${fastPath}, false))`,
+		[runId, mixed, defaultBranches]
 	);
 	return { full: rows.map((r) => r.test_id), fast: bumped.rowCount ?? 0 };
 }
@@ -357,7 +383,7 @@ export async function processAnalysisJobs(pool: pg.Pool, limit = BATCH_JOBS, res
 						const all = await pool.query<{ test_id: string }>(`SELECT test_id FROM test_results WHERE run_id = $1`, [job.run_id]);
 						for (const r of all.rows) tests.add(r.test_id);
 					} else {
-						const split = await splitRunTests(pool, job.run_id);
+						const split = await splitRunTests(pool, job.run_id, ctx.defaultBranches);
 						stats.fastPath += split.fast;
 						for (const t of split.full) tests.add(t);
 					}

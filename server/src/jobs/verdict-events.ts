@@ -25,7 +25,8 @@ function evidenceOf(v: Verdict): Record<string, unknown> {
 
 /**
  * The event a verdict is, if any. A quarantined test keeps its stored state until released, so its
- * changes show when it is released. Becoming suspect or healthy (from suspect) is no news.
+ * changes show when it is released. Becoming suspect, or healthy from a suspicion that was never
+ * flaky or broken, is no news.
  */
 export function verdictEvent(projectId: string, testId: string, before: HealthBefore | undefined, v: Verdict): TestEventInput | null {
 	const from = before?.state ?? null;
@@ -36,7 +37,10 @@ export function verdictEvent(projectId: string, testId: string, before: HealthBe
 	const base = { projectId, testId, fromState: from, toState: to, details: evidenceOf(v) };
 	if (to === 'flaky') return { ...base, kind: 'flaky' };
 	if (to === 'broken') return { ...base, kind: 'broken' };
-	if ((from === 'flaky' || from === 'broken') && (to === 'fixed' || to === 'healthy')) return { ...base, kind: 'fixed' };
+	// Recovered: from flaky or broken to fixed or healthy, also by way of suspect (the first passes after
+	// a broken stretch often leave its failures looking like a suspect's before the stretch is clear).
+	const wasBad = from === 'flaky' || from === 'broken' || (from === 'suspect' && (before?.lastVerdictEvent === 'flaky' || before?.lastVerdictEvent === 'broken'));
+	if (wasBad && (to === 'fixed' || to === 'healthy')) return { ...base, kind: 'fixed' };
 	return null;
 }
 

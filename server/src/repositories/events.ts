@@ -38,13 +38,16 @@ export interface HealthBefore {
 	lastPolicyRelease: Date | null;
 	/** Set while the test is inactive (gone from the recent default-branch pipelines): no events, no automatic quarantine. */
 	inactiveSince?: Date | null;
+	/** The kind of the test's newest verdict event (flaky, broken or fixed), null when it has none. */
+	lastVerdictEvent?: string | null;
 }
 
 /** The tests' stored states and active quarantines, read before new verdicts are saved. */
 export async function healthBefore(db: Db, testIds: readonly string[]): Promise<Map<string, HealthBefore>> {
-	const { rows } = await db.query<{ test_id: string; state: string | null; qid: string | null; qby: string | null; ended: Date | null; inactive: Date | null }>(
+	const { rows } = await db.query<{ test_id: string; state: string | null; qid: string | null; qby: string | null; ended: Date | null; inactive: Date | null; last_kind: string | null }>(
 		`SELECT t.id AS test_id, h.state::text AS state, h.inactive_since AS inactive, q.id AS qid, q.created_by AS qby,
-		        (SELECT max(p.released_at) FROM quarantines p WHERE p.test_id = t.id AND p.created_by = 'policy' AND p.released_at IS NOT NULL) AS ended
+		        (SELECT max(p.released_at) FROM quarantines p WHERE p.test_id = t.id AND p.created_by = 'policy' AND p.released_at IS NOT NULL) AS ended,
+		        (SELECT e.kind FROM test_events e WHERE e.test_id = t.id AND e.kind IN ('flaky', 'broken', 'fixed') ORDER BY e.id DESC LIMIT 1) AS last_kind
 		 FROM unnest($1::uuid[]) AS t(id)
 		 LEFT JOIN test_health h ON h.test_id = t.id
 		 LEFT JOIN LATERAL (
@@ -54,7 +57,12 @@ export async function healthBefore(db: Db, testIds: readonly string[]): Promise<
 		 ) q ON true`,
 		[testIds]
 	);
-	return new Map(rows.map((r) => [r.test_id, { state: r.state, quarantine: r.qid ? { id: r.qid, by: r.qby ?? '' } : null, lastPolicyRelease: r.ended, inactiveSince: r.inactive }]));
+	return new Map(
+		rows.map((r) => [
+			r.test_id,
+			{ state: r.state, quarantine: r.qid ? { id: r.qid, by: r.qby ?? '' } : null, lastPolicyRelease: r.ended, inactiveSince: r.inactive, lastVerdictEvent: r.last_kind }
+		])
+	);
 }
 
 /**

@@ -4,7 +4,7 @@ import type pg from 'pg';
 
 type Db = pg.Pool | pg.ClientBase;
 
-export const HEALTH_STATES = ['healthy', 'flaky', 'broken', 'suspect', 'failing', 'fixed', 'quarantined'] as const;
+export const HEALTH_STATES = ['healthy', 'flaky', 'broken', 'suspect', 'failing', 'fixed', 'quarantined', 'skipped'] as const;
 export type HealthStateName = (typeof HEALTH_STATES)[number];
 
 const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -34,7 +34,8 @@ export async function projectStats(db: Db, projectId: string, days: number) {
 		        count(*) FILTER (WHERE h.state = 'failing' AND ${ACTIVE})::int AS failing,
 		        count(*) FILTER (WHERE h.state = 'quarantined' AND ${ACTIVE})::int AS quarantined,
 		        count(*) FILTER (WHERE h.inactive_since IS NOT NULL)::int AS inactive,
-		        count(*) FILTER (WHERE h.state = 'fixed' AND h.state_since > now() - interval '7 days')::int AS "fixedThisWeek",
+		        (SELECT count(DISTINCT e.test_id)::int FROM test_events e
+		         WHERE e.project_id = $1 AND e.kind = 'fixed' AND e.created_at > now() - interval '7 days') AS "fixedThisWeek",
 		        coalesce(sum(h.impact_minutes) FILTER (WHERE h.state IN ('flaky', 'quarantined', 'suspect') AND ${ACTIVE}), 0)::float8 AS "impactMinutesPerDay"
 		 FROM tests t LEFT JOIN test_health h ON h.test_id = t.id
 		 WHERE t.project_id = $1`,
@@ -67,10 +68,14 @@ export async function projectStats(db: Db, projectId: string, days: number) {
 		 ORDER BY d.day`,
 		[projectId, days]
 	);
-	const totals = trend.rows.reduce((a, r) => ({ results: a.results + r.results, flaky: a.flaky + r.flaky }), { results: 0, flaky: 0 });
+	const share = (rows: typeof trend.rows) => {
+		const t = rows.reduce((a, r) => ({ results: a.results + r.results, flaky: a.flaky + r.flaky }), { results: 0, flaky: 0 });
+		return t.results === 0 ? 0 : t.flaky / t.results;
+	};
 	return {
 		...cards.rows[0],
-		overallFlakeRate: totals.results === 0 ? 0 : totals.flaky / totals.results,
+		overallFlakeRate: share(trend.rows),
+		flakeRateLast30Days: share(trend.rows.slice(-30)),
 		days,
 		trend: trend.rows
 	};
@@ -196,12 +201,11 @@ export async function testDetail(db: Db, testId: string) {
 	const { rows } = await db.query(
 		`SELECT t.id, t.project_id AS "projectId", t.title, t.title_path AS "titlePath", t.file, t.project_name AS "projectName",
 		        t.tags, COALESCE(t.owners, '{}') AS owners, t.first_seen_at AS "firstSeenAt", t.last_seen_at AS "lastSeenAt",
-		        CASE WHEN h.test_id IS NULL THEN NULL ELSE json_build_object(
-		          'state', h.state, 'stateSince', h.state_since, 'score', h.score, 'scoreLow', h.score_low, 'scoreHigh', h.score_high,
-		          'flakeRate', h.flake_rate, 'runs', h.runs, 'failures', h.failures, 'flakyRuns', h.flaky_runs,
-		          'mixedCommits', h.mixed_commits, 'impactMinutes', h.impact_minutes, 'firstDetectedAt', h.first_detected_at,
-		          'lastFlakyAt', h.last_flaky_at, 'changePointSha', h.change_point_sha, 'changePointAt', h.change_point_at,
-		          'analyzedAt', h.analyzed_at, 'evidence', h.evidence, 'inactiveSince', h.inactive_since) END AS health,
+		        h.test_id IS NOT NULL AS analysed, h.state::text AS state, h.state_since AS "stateSince", h.score, h.score_low AS "scoreLow",
+		        h.score_high AS "scoreHigh", h.flake_rate AS "flakeRate", h.runs, h.failures, h.flaky_runs AS "flakyRuns",
+		        h.mixed_commits AS "mixedCommits", h.impact_minutes AS "impactMinutes", h.first_detected_at AS "firstDetectedAt",
+		        h.last_flaky_at AS "lastFlakyAt", h.change_point_sha AS "changePointSha", h.change_point_at AS "changePointAt",
+		        h.analyzed_at AS "analyzedAt", h.inactive_since AS "inactiveSince", h.evidence,
 		        (SELECT p.settings->'analysis'->'inactiveAfterPipelines' FROM projects p WHERE p.id = t.project_id) AS "inactiveAfterPipelines",
 		        (SELECT json_build_object('id', q.id, 'reason', q.reason, 'createdBy', q.created_by, 'createdAt', q.created_at,
 		                                  'expiresAt', q.expires_at)
@@ -211,7 +215,26 @@ export async function testDetail(db: Db, testId: string) {
 		 WHERE t.id = $1`,
 		[testId]
 	);
-	return rows[0] ?? null;
+	const r = rows[0];
+	if (!r) return null;
+	const { id, projectId, title, titlePath, file, projectName, tags, owners, firstSeenAt, lastSeenAt, quarantine, analysed, evidence, inactiveAfterPipelines, ...health } = r;
+	return {
+		id,
+		projectId,
+		title,
+		titlePath,
+		file,
+		projectName,
+		tags,
+		owners,
+		firstSeenAt,
+		lastSeenAt,
+		inactiveAfterPipelines,
+		health: analysed ? { ...health, figures: evidence?.figures ?? null, evidence: evidence ?? {} } : null,
+		quarantine: quarantine
+			? { ...quarantine, createdAt: new Date(quarantine.createdAt), expiresAt: quarantine.expiresAt ? new Date(quarantine.expiresAt) : null }
+			: null
+	};
 }
 
 export interface RunFilter {

@@ -7,7 +7,8 @@ import type { TestResultInput } from 'flackyness-reporter/protocol';
  * pass, fail every attempt, or pass on retry, on chosen commits, branches, merge requests and shards.
  */
 
-export type Outcome = 'pass' | 'fail' | 'retry';
+/** `skip`: skipped (test.skip()), no attempt run. */
+export type Outcome = 'pass' | 'fail' | 'retry' | 'skip';
 
 /** A commit's SHA from a short name ("c12"): hex, as GitLab's would be. */
 export const sha = (name: string) => createHash('sha1').update(name).digest('hex');
@@ -15,6 +16,9 @@ export const sha = (name: string) => createHash('sha1').update(name).digest('hex
 /** One test's result as the reporter streams it (file shop.spec.ts, describe "shop"). */
 export function result(title: string, outcome: Outcome, at: Date): TestResultInput {
 	const failed = outcome === 'fail';
+	if (outcome === 'skip') {
+		return { file: 'shop.spec.ts', titlePath: ['shop', title], projectName: 'chromium', outcome: 'skipped', expectedStatus: 'skipped', status: 'skipped', attempts: 1, failedAttempts: 0, durationMs: 0, startedAt: at.toISOString() };
+	}
 	return {
 		file: 'shop.spec.ts',
 		titlePath: ['shop', title],

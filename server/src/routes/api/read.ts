@@ -8,6 +8,7 @@ import { HttpError } from '../../lib/http-errors.js';
 import { DEFAULT_ANALYSIS_SETTINGS } from '../../analysis/settings.js';
 import { findProject } from '../../repositories/projects.js';
 import { releaseTest } from '../../jobs/quarantine.js';
+import { FIGURE_DEFINITIONS as D } from './figures.js';
 import { quarantineTest } from '../../repositories/quarantine.js';
 import { projectQuarantines } from '../../repositories/quarantine-reads.js';
 import {
@@ -129,11 +130,8 @@ const owners = z
 	.array(z.string())
 	.describe('who owns the test: CODEOWNERS owners of its file and owners it names itself (owner annotations, @owner: tags), as last reported; empty when none');
 
-/** What each verdict state means, for every schema that returns one. */
-export const STATE_MEANINGS =
-	'the verdict of the analysis: flaky (passed and failed on the same code), broken (fails on every run since a commit on the default branch), ' +
-	'suspect (an unexplained failure, too little evidence yet), failing (fails on feature branch(es) on commits that never passed, never seen failing on the default branch — likely a bug in an unmerged change; not counted as flakiness), ' +
-	'fixed (was flaky, clean long enough since), healthy, quarantined (set by a person or the quarantine policy)';
+/** What each verdict state means, for every schema that returns one (the figure definition of `state`). */
+export const STATE_MEANINGS = D.state;
 
 const failingBranch = z.object({
 	branch: z.string().describe('the feature branch'),
@@ -151,8 +149,8 @@ const flakyTestRow = z.object({
 	projectName: z.string().describe("Playwright project; '' when unnamed"),
 	tags: z.array(z.string()).describe('tags, without the @'),
 	owners,
-	state: z.enum(HEALTH_STATES).describe(STATE_MEANINGS),
-	stateSince: z.date().describe('when the test entered this state'),
+	state: z.enum(HEALTH_STATES).describe(D.state),
+	stateSince: z.date().describe(D.stateSince),
 	inactiveSince: z
 		.date()
 		.nullable()
@@ -162,18 +160,126 @@ const flakyTestRow = z.object({
 	failingBranches: z
 		.array(failingBranch)
 		.describe("feature branches on which the test is failing now (its state is then 'failing' unless default-branch evidence made it flaky or broken); empty when none"),
-	score: z.number().describe('estimated chance that an attempt fails flakily'),
-	scoreLow: z.number().describe('lower bound of its credible interval'),
-	scoreHigh: z.number().describe('upper bound of its credible interval'),
-	flakeRate: z.number().describe('share of recent runs that passed only on retry'),
-	impactMinutes: z.number().describe('CI minutes lost per day'),
-	runs: z.number().int().describe('runs in the analysed window'),
-	failures: z.number().int().describe('runs that failed'),
-	flakyRuns: z.number().int().describe('runs that passed on retry'),
-	mixedCommits: z.number().int().describe('commits on which it both passed and failed'),
+	score: z.number().nullable().describe(D.failureChance),
+	scoreLow: z.number().nullable().describe('lower bound of the failure chance’s credible interval; null for a test skipped in every run'),
+	scoreHigh: z.number().nullable().describe('upper bound of the failure chance’s credible interval; null for a test skipped in every run'),
+	flakeRate: z.number().nullable().describe(D.failedRunShare),
+	impactMinutes: z.number().describe(D.impactMinutes),
+	runs: z.number().int().describe('runs analysed on every branch, skipped ones left out (infrastructure failures and broken stretches included)'),
+	failures: z.number().int().describe('of those runs, the ones that failed every attempt outside jobs judged infrastructure failures'),
+	flakyRuns: z.number().int().describe('of those runs, the ones that failed and then passed on retry outside jobs judged infrastructure failures'),
+	mixedCommits: z.number().int().describe(D.mixedCommits),
 	lastSeenAt: z.date().nullable().describe('last run of the test'),
-	lastFlakyAt: z.date().nullable().describe('last flaky run'),
+	lastFlakyAt: z.date().nullable().describe(D.lastFlakyAt),
 	changePointSha: z.string().nullable().describe('commit where its behaviour changed, when one was found')
+});
+
+const count = (what: string) => z.number().int().describe(what);
+
+const figuresSchema = z
+	.object({
+		runSet: z
+			.enum(['default-branch', 'all-branches'])
+			.describe('the runs counted: the default branch’s, or every branch’s while the default branch has fewer runs than the minimum for a rate'),
+		totalRuns: count('every run of the analysed history (the newest 2000 results), skipped ones included'),
+		countedRuns: count(D.countedRuns),
+		failedRuns: count(D.failedRuns),
+		flakyRuns: count('of failedRuns, runs that failed and then passed on retry'),
+		unexpectedRuns: count('of failedRuns, runs that failed on every attempt'),
+		notCounted: z
+			.object({
+				skipped: count('runs in which the test was skipped'),
+				infrastructure: count('failed runs in jobs judged infrastructure failures (or with an error seen only in such jobs)'),
+				broken: count('runs on default-branch commits of a broken stretch'),
+				featureBranch: count('failed runs on feature-branch commits on which the test never passed (possibly real bugs in unmerged changes)'),
+				otherBranches: count('other feature-branch runs, when runSet is default-branch')
+			})
+			.describe(D.notCounted),
+		lastNotCountedFailure: z
+			.object({
+				at: z.string().describe('start of the run'),
+				runId: z.string().describe('the run'),
+				reason: z.enum(['infrastructure', 'broken', 'feature-branch']).describe('why it is not counted')
+			})
+			.nullable()
+			.describe(D.lastNotCountedFailure),
+		estimatedAt: z.string().describe(D.estimatedAt)
+	})
+	.nullable()
+	.describe('the figures of the test page, each over a named set of runs; null for a verdict stored before they existed (its next analysis adds them)');
+
+const healthSchema = z
+	.object({
+		...flakyTestRow.pick({ state: true, stateSince: true, inactiveSince: true, score: true, scoreLow: true, scoreHigh: true, flakeRate: true, impactMinutes: true, runs: true, failures: true, flakyRuns: true, mixedCommits: true, lastFlakyAt: true, changePointSha: true }).shape,
+		firstDetectedAt: z.date().nullable().describe('when flakiness (or the breakage, or the suspicion) was first established'),
+		changePointAt: z.date().nullable().describe('first run on the commit where the test broke, when broken'),
+		analyzedAt: z.date().describe('when the analysis last looked at this test'),
+		figures: figuresSchema,
+		evidence: z
+			.record(z.string(), z.unknown())
+			.describe('the evidence behind the verdict, as the analysis wrote it: reasons in words, the estimate, counts, mixed commits, default-branch segments, the change point, the fixed rule, infrastructure failures, the impact')
+	})
+	.nullable()
+	.describe('the verdict; null before the first analysis');
+
+const testDetailSchema = z.object({
+	id: z.uuid().describe('the test'),
+	projectId: z.uuid().describe('its project'),
+	title: z.string().describe('its title'),
+	titlePath: z.array(z.string()).describe('titles from the outermost describe to the test'),
+	file: z.string().describe('its spec file, relative to the test directory'),
+	projectName: z.string().describe("Playwright project; '' when unnamed"),
+	tags: z.array(z.string()).describe('tags, without the @'),
+	owners,
+	firstSeenAt: z.date().describe('first run of the test'),
+	lastSeenAt: z.date().describe('last run of the test'),
+	inactiveAfterPipelines: z
+		.number()
+		.int()
+		.describe('the project’s analysis setting inactiveAfterPipelines: a test absent from this many complete default-branch pipelines becomes inactive'),
+	health: healthSchema,
+	quarantine: z
+		.object({
+			id: z.uuid().describe('the quarantine'),
+			reason: z.string().describe('why, as given'),
+			createdBy: z.string().describe("who quarantined it: 'policy' or a person"),
+			createdAt: z.date().describe('when the quarantine began'),
+			expiresAt: z.date().nullable().describe('when it ends by itself; null for until released')
+		})
+		.nullable()
+		.describe('the active quarantine, or null')
+});
+
+const statsSchema = z.object({
+	project: z
+		.object({ id: z.uuid(), slug: z.string(), name: z.string(), isDemo: z.boolean() })
+		.loose()
+		.describe('the project'),
+	testsTracked: count('tests of the project'),
+	activeFlaky: count(D.activeFlaky),
+	brokenNow: count(D.brokenNow),
+	suspect: count('tests whose verdict is suspect now'),
+	failing: count('active tests failing on feature branches only, never seen failing on the default branch (not counted as flaky)'),
+	quarantined: count('tests quarantined now'),
+	inactive: count('tests gone from the recent complete default-branch pipelines (removed or renamed): left out of every other count here'),
+	fixedThisWeek: count(D.fixedThisWeek),
+	impactMinutesPerDay: z.number().describe(D.impactMinutesPerDay),
+	overallFlakeRate: z.number().describe('the flake rate (see flakeRateLast30Days) over the whole window of `days` days'),
+	flakeRateLast30Days: z.number().describe(D.flakeRateLast30Days),
+	days: z.number().int().describe('days in the trend'),
+	trend: z
+		.array(
+			z.object({
+				day: z.string().describe('YYYY-MM-DD (server time zone)'),
+				results: count('test results that day, skipped ones and those in jobs judged infrastructure failures left out'),
+				flaky: count('of those, results that failed and then passed on retry'),
+				failed: count('results that failed every attempt (all jobs)'),
+				runs: count('runs started that day'),
+				infraRuns: count('of those, runs judged infrastructure failures'),
+				flakeRate: z.number().nullable().describe('flaky divided by results; null on a day without results')
+			})
+		)
+		.describe('one row per day, oldest first')
 });
 
 const ownerRow = z.object({
@@ -322,7 +428,7 @@ const read: FastifyPluginAsyncZod = async (app) => {
 				security,
 				params: projectParams,
 				querystring: z.object({ days }).strict(),
-				response: { 200: json, '4xx': errorBodySchema }
+				response: { 200: statsSchema, '4xx': errorBodySchema }
 			}
 		},
 		async (request) => {
@@ -424,13 +530,14 @@ const read: FastifyPluginAsyncZod = async (app) => {
 		'/api/v1/tests/:id',
 		{
 			...common,
-			schema: { summary: 'A test with its verdict and the evidence behind it', tags, security, params: uuidParams, response: { 200: json, '4xx': errorBodySchema } }
+			schema: { summary: 'A test with its verdict and the evidence behind it', tags, security, params: uuidParams, response: { 200: testDetailSchema, '4xx': errorBodySchema } }
 		},
 		async (request) => {
 			await readableTest(request, request.params.id);
 			const test = await testDetail(app.db.pool, request.params.id);
+			if (!test) throw new HttpError(404, `No test ${request.params.id}.`);
 			// The window behind "inactive since … (not in the last N complete default-branch pipelines)".
-			const n = Number(test?.inactiveAfterPipelines);
+			const n = Number(test.inactiveAfterPipelines);
 			return { ...test, inactiveAfterPipelines: Number.isInteger(n) && n > 0 ? n : DEFAULT_ANALYSIS_SETTINGS.inactiveAfterPipelines };
 		}
 	);

@@ -3,11 +3,6 @@ import { pct } from '$lib/format';
 import { tooltipHtml } from '$lib/tooltip';
 import type { TrendDay } from '$lib/types';
 
-export function flakeRateOf(days: TrendDay[]): number | null {
-	const t = days.reduce((a, d) => ({ results: a.results + d.results, flaky: a.flaky + d.flaky }), { results: 0, flaky: 0 });
-	return t.results === 0 ? null : t.flaky / t.results;
-}
-
 const shortDay = (d: string) => {
 	const [, m, day] = d.split('-');
 	return `${Number(day)} ${['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][Number(m) - 1]}`;
