@@ -18,7 +18,7 @@
  *            --parallel N (N seeds at a time), --history-limit N (the
  *            in-memory engine sees each test's newest N results, like the server's HISTORY_LIMIT)
  */
-import { analyzeTest } from '../src/analysis/engine.js';
+import { analyzeTest as defaultAnalyze } from '../src/analysis/engine.js';
 import { infraFingerprints, judgeJobInfra, type FingerprintStats } from '../src/analysis/infra.js';
 import { DEFAULT_ANALYSIS_SETTINGS, DEFAULT_INFRA_GUARD_SETTINGS, type AnalysisSettings } from '../src/analysis/settings.js';
 import type { Outcome, RunObservation, Verdict } from '../src/analysis/types.js';
@@ -330,6 +330,20 @@ function addTally(into: Tally, from: Tally) {
 	}
 }
 
+type Analyze = typeof defaultAnalyze;
+
+/**
+ * `--before-engine PATH`: also score an older engine (a copy of an earlier engine.ts with its
+ * imports pointed at ../src/analysis/), as `engine(before)`, on the same simulated data, with the
+ * settings it had by default then (`--before-settings JSON`, e.g. '{"fixedConfidence":0.95}').
+ */
+const beforeEngine = (() => {
+	const i = process.argv.indexOf('--before-engine');
+	if (i < 0) return undefined;
+	const j = process.argv.indexOf('--before-settings');
+	return { path: process.argv[i + 1]!, settings: j < 0 ? {} : (JSON.parse(process.argv[j + 1]!) as Partial<AnalysisSettings>) };
+})();
+
 interface Timing {
 	engineMs: number;
 	tests: number;
@@ -361,7 +375,7 @@ interface EngineSource {
 }
 
 /** The engine in memory, on the whole history, with the harness's own "now" and fingerprints. */
-function memoryEngine(name: string, data: Ingested, settings: AnalysisSettings, timing: Timing): EngineSource {
+function memoryEngine(name: string, data: Ingested, settings: AnalysisSettings, timing: Timing, analyzeTest: Analyze = defaultAnalyze): EngineSource {
 	const context = { now: data.end, infraFingerprints: useInfraFingerprints ? data.infraFingerprints : undefined };
 	const engine = (h: readonly RunObservation[]) => analyzeTest(historyLimit ? newest(h, historyLimit) : h, settings, context);
 	const cache = new Map<string, Verdict>();
@@ -672,15 +686,23 @@ const RETRIES_DESCRIPTION: Record<RetriesMode, string> = {
 };
 
 /** The engine's figures per seed and retries mode, then the totals per mode. */
-function printSummary(perSeed: { seed: number; mode: RetriesMode; tally: Tally }[], talliesByMode: Map<RetriesMode, Map<string, Tally>>) {
+interface PerSeed {
+	seed: number;
+	mode: RetriesMode;
+	detector: string;
+	tally: Tally;
+}
+
+function printSummary(perSeed: PerSeed[], talliesByMode: Map<RetriesMode, Map<string, Tally>>) {
 	const f1 = (t: Tally, idx: number[]) => {
 		const sum = (xs: number[]) => idx.reduce((s, i) => s + xs[i]!, 0);
 		return f3(prf(sum(t.tp), sum(t.fp), sum(t.fn)).f);
 	};
 	const prec = (t: Tally) => f3(prf(t.tp.reduce((a, b) => a + b), t.fp.reduce((a, b) => a + b), 0).p);
 	const rec = (t: Tally) => f3(prf(t.tp.reduce((a, b) => a + b), 0, t.fn.reduce((a, b) => a + b)).r);
-	const header = ['seed', 'retries', 'flaky', 'P(all)', 'R(all)', 'F1 <1%', 'F1 1-5%', 'F1 5-20%', 'F1 >=20%', 'F1 >=5%', 'F1 all', 'regr->flaky', 'victims->flaky', 'stable->flaky', 'steady ever fixed', '1-30% ever fixed', 'fixed-flaky fixed', 'runs to fixed (median)'];
-	const row = (seed: string, mode: string, t: Tally) => [
+	const header = ['engine', 'seed', 'retries', 'flaky', 'P(all)', 'R(all)', 'F1 <1%', 'F1 1-5%', 'F1 5-20%', 'F1 >=20%', 'F1 >=5%', 'F1 all', 'regr->flaky', 'victims->flaky', 'stable->flaky', 'steady ever fixed', '1-30% ever fixed', 'fixed-flaky fixed', 'runs to fixed (median)'];
+	const row = (detector: string, seed: string, mode: string, t: Tally) => [
+		detector,
 		seed,
 		mode,
 		String(t.tp.reduce((a, b) => a + b) + t.fn.reduce((a, b) => a + b)),
@@ -700,10 +722,13 @@ function printSummary(perSeed: { seed: number; mode: RetriesMode; tally: Tally }
 		`${t.fixedFlakyFixedByEnd}/${t.fixedFlaky}`,
 		String(median(t.runsToFixed) ?? '-')
 	];
-	const rows = perSeed.map((p) => row(String(p.seed), p.mode, p.tally));
-	for (const [mode, tallies] of talliesByMode) {
-		const engine = tallies.get('engine') ?? tallies.get('engine(mem)');
-		if (engine) rows.push(row('total', mode, engine));
+	const detectors = [...new Set(perSeed.map((p) => p.detector))];
+	const rows = detectors.flatMap((d) => perSeed.filter((p) => p.detector === d).map((p) => row(d, String(p.seed), p.mode, p.tally)));
+	for (const d of detectors) {
+		for (const [mode, tallies] of talliesByMode) {
+			const t = tallies.get(d);
+			if (t) rows.push(row(d, 'total', mode, t));
+		}
 	}
 	console.log('\nEngine per seed and retries mode (F1 over all flaky tests of the bucket, fixed-flaky left out; "steady ever fixed": truly');
 	console.log('flaky tests, rate unchanged once flaky, whose verdict was "fixed" after some upload, re-run along the history; "fixed-flaky fixed":');
@@ -768,7 +793,7 @@ function perf() {
 			});
 		}
 		const started = performance.now();
-		const v = analyzeTest(h);
+		const v = defaultAnalyze(h);
 		ms += performance.now() - started;
 		states[v.state] = (states[v.state] ?? 0) + 1;
 	}
@@ -805,7 +830,10 @@ async function main() {
 	// Workspace packages resolve to their TypeScript sources under the `source` condition (as in
 	// vitest); without it `flackyness-reporter/protocol` needs a build first. Re-run with it.
 	if (!process.execArgv.includes('--conditions=source')) {
-		const child = spawnSync(process.execPath, [...process.execArgv, '--conditions=source', ...process.argv.slice(1)], { stdio: 'inherit' });
+		// A larger young generation: the reports and histories are many short-lived objects.
+		const child = spawnSync(process.execPath, [...process.execArgv, '--conditions=source', '--max-semi-space-size=64', ...process.argv.slice(1)], {
+			stdio: 'inherit'
+		});
 		process.exit(child.status ?? 1);
 	}
 	adapter = await import('../src/sim/adapter.js');
@@ -826,7 +854,11 @@ async function main() {
 	for (const m of modes) if (!RETRIES_MODES.includes(m)) throw new Error(`--retries takes ${RETRIES_MODES.join(', ')} (comma-separated), not ${m}`);
 	/** Totals per retries mode, then per detector; and the engine's tally per seed and mode. */
 	const talliesByMode = new Map<RetriesMode, Map<string, Tally>>(modes.map((m) => [m, new Map()]));
-	const perSeed: { seed: number; mode: RetriesMode; tally: Tally }[] = [];
+	const perSeed: PerSeed[] = [];
+	const before = beforeEngine && {
+		analyze: ((await import(beforeEngine.path)) as { analyzeTest: Analyze }).analyzeTest,
+		settings: { ...DEFAULT_ANALYSIS_SETTINGS, ...beforeEngine.settings }
+	};
 	const misses: Misclassified[] = [];
 	const timing: Timing = { engineMs: 0, tests: 0, replayMs: 0 };
 	const outageKinds = { 'app-down': [0, 0], browser: [0, 0], blip: [0, 0] };
@@ -909,6 +941,7 @@ async function main() {
 		const engines: EngineSource[] = [];
 		if (httpResult) engines.push(httpEngine('engine', data, httpResult));
 		if (withMemory) engines.push(memoryEngine(httpResult ? 'engine(mem)' : 'engine', data, DEFAULT_ANALYSIS_SETTINGS, timing));
+		if (before) engines.push(memoryEngine('engine(before)', data, before.settings, timing, before.analyze));
 		const seedTallies = new Map<string, Tally>();
 		scoreSeed(data, engines, seedTallies, misses, missing);
 		const tallies = talliesByMode.get(mode)!;
@@ -916,8 +949,10 @@ async function main() {
 			if (!tallies.has(name)) tallies.set(name, newTally());
 			addTally(tallies.get(name)!, t);
 		}
-		const engineTally = seedTallies.get(engines[0]!.name);
-		if (engineTally) perSeed.push({ seed, mode, tally: engineTally });
+		for (const e of engines) {
+			const engineTally = seedTallies.get(e.name);
+			if (engineTally) perSeed.push({ seed, mode, detector: e.name, tally: engineTally });
+		}
 		if (httpResult && withMemory) {
 			const mem = engines[1]!;
 			for (const t of data.truth.tests) {
