@@ -290,18 +290,16 @@ describe('analyzeTest', () => {
 		}
 	});
 
-	it('never calls a fresh regression without retries flaky, on a stable or a flaky test', () => {
-		for (const background of [0, 0.05]) {
-			const history = pattern(150, background, 9).map((f, i) => obs({ commit: i, outcome: f ? 'unexpected' : 'expected', attempts: 1 }));
-			const before = analyzeTest(history).state;
-			// At a 5% background rate a few failures in a row are still plausible as flakes.
-			const brokenBy = background === 0 ? 3 : 6;
-			for (let k = 1; k <= brokenBy; k++) {
-				history.push(obs({ commit: 150 + k, outcome: 'unexpected', attempts: 1 }));
-				const v = analyzeTest(history);
-				if (k === brokenBy) expect(v.state).toBe('broken');
-				// Before the break is established the verdict stays what it was (or suspect), never newly flaky.
-				else if (before !== 'flaky') expect(v.state).not.toBe('flaky');
+	it('never calls a fresh regression without retries flaky: suspect on its first failure, broken from the third', () => {
+		const history = runs(0, 150, 'expected', { attempts: 1 });
+		for (let k = 1; k <= 4; k++) {
+			history.push(obs({ commit: 150 + k, outcome: 'unexpected', attempts: 1 }));
+			const v = analyzeTest(history);
+			expect(v.state).not.toBe('flaky');
+			if (k === 1) expect(v.state).toBe('suspect');
+			if (k >= 3) {
+				expect(v.state).toBe('broken');
+				expect(v.changePointSha).toBe(sha(151));
 			}
 		}
 	});
