@@ -18,14 +18,14 @@
  *            --parallel N (N seeds at a time), --history-limit N (the
  *            in-memory engine sees each test's newest N results, like the server's HISTORY_LIMIT)
  */
-import { analyzeTest } from '../src/analysis/engine.js';
+import { analyzeTest as defaultAnalyze } from '../src/analysis/engine.js';
 import { infraFingerprints, judgeJobInfra, type FingerprintStats } from '../src/analysis/infra.js';
 import { DEFAULT_ANALYSIS_SETTINGS, DEFAULT_INFRA_GUARD_SETTINGS, type AnalysisSettings } from '../src/analysis/settings.js';
 import type { Outcome, RunObservation, Verdict } from '../src/analysis/types.js';
 import { spawnSync } from 'node:child_process';
 import { Rng } from '../src/sim/prng.js';
 import { simulate } from '../src/sim/simulator.js';
-import { identityKey, type SimOptions, type SimTruth, type SimUpload, type TruthTest } from '../src/sim/types.js';
+import { identityKey, RETRIES_MODES, type RetriesMode, type SimOptions, type SimTruth, type SimUpload, type TruthTest } from '../src/sim/types.js';
 import type { HttpSeedResult } from './quality-http.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -46,12 +46,84 @@ interface Ingested {
 // The adapter reaches the server's parser, which imports the protocol package at run time; see main().
 let adapter: typeof import('../src/sim/adapter.js');
 
+/**
+ * `--cache DIR`: what ingest() produced for a seed and retries mode is kept in DIR as JSON and read
+ * back next time (simulating and parsing the reports is most of a seed's time; the engine is not).
+ * Delete DIR after changing the simulator, the parser or the infrastructure guard.
+ */
+const cacheDir = (() => {
+	const i = process.argv.indexOf('--cache');
+	return i < 0 ? undefined : process.argv[i + 1];
+})();
+
+async function cachedIngest(seed: number, retries: RetriesMode): Promise<Ingested> {
+	if (!cacheDir) return ingest(seed, retries);
+	const { mkdirSync, readFileSync, writeFileSync, existsSync } = await import('node:fs');
+	const file = `${cacheDir}/seed${seed}-${retries}-d${simOptions.days ?? 'x'}-f${simOptions.files ?? 'x'}${useStartTimes ? '' : '-nostart'}.json`;
+	// Observations share their run's fields: stored once per run, results as short tuples.
+	type RunFields = Omit<RunObservation, 'outcome' | 'attempts' | 'failedAttempts' | 'durationMs' | 'errorFingerprint'>;
+	type ResultTuple = [run: number, outcome: Outcome, attempts: number, failedAttempts: number, durationMs: number, fingerprint: string | null];
+	if (existsSync(file)) {
+		const raw = JSON.parse(readFileSync(file, 'utf8'));
+		const runs = (raw.runs as RunFields[]).map((r) => ({ ...r, at: new Date(r.at) }));
+		const histories = new Map<string, RunObservation[]>(
+			(raw.histories as [string, ResultTuple[]][]).map(([key, list]) => [
+				key,
+				list.map(([run, outcome, attempts, failedAttempts, durationMs, errorFingerprint]) => ({
+					...runs[run]!,
+					outcome,
+					attempts,
+					failedAttempts,
+					durationMs,
+					errorFingerprint
+				}))
+			])
+		);
+		return {
+			...raw,
+			histories,
+			infraFingerprints: new Set(raw.infraFingerprints),
+			jobsFlaggedInfra: new Set(raw.jobsFlaggedInfra),
+			end: new Date(raw.end),
+			uploadOf: new Map(raw.uploadOf)
+		};
+	}
+	const data = await ingest(seed, retries);
+	const runIndex = new Map<string, number>();
+	const runs: RunFields[] = [];
+	const histories = [...data.histories].map(([key, list]) => [
+		key,
+		list.map((o): ResultTuple => {
+			let run = runIndex.get(o.runId);
+			if (run === undefined) {
+				const { outcome: _o, attempts: _a, failedAttempts: _f, durationMs: _d, errorFingerprint: _e, ...fields } = o;
+				runIndex.set(o.runId, (run = runs.push(fields) - 1));
+			}
+			return [run, o.outcome, o.attempts, o.failedAttempts, o.durationMs, o.errorFingerprint ?? null];
+		})
+	]);
+	mkdirSync(cacheDir, { recursive: true });
+	writeFileSync(
+		file,
+		JSON.stringify({
+			...data,
+			runs,
+			histories,
+			infraFingerprints: [...data.infraFingerprints],
+			jobsFlaggedInfra: [...data.jobsFlaggedInfra],
+			uploadOf: [...data.uploadOf]
+		})
+	);
+	return data;
+}
+
 async function ingest(
 	seed: number,
+	retries: RetriesMode,
 	beforeUploads?: (truth: SimTruth) => Promise<(upload: SimUpload, index: number) => Promise<void>>
 ): Promise<Ingested> {
 	const { reportResults, resultFingerprint, runContextFromMetadata, toJobResult, toObservation } = adapter;
-	const sim = simulate({ seed, ...simOptions });
+	const sim = simulate({ seed, retries, ...simOptions });
 	const histories = new Map<string, RunObservation[]>();
 	const fingerprintStats = new Map<string, FingerprintStats>();
 	const jobsFlaggedInfra = new Set<string>();
@@ -199,6 +271,17 @@ interface Tally {
 	fixedFlaky: number;
 	fixedFlakyCalledFixed: number;
 	fixedFlakyCalledFlaky: number;
+	/** fixed-flaky tests whose verdict, re-run after their runs since the fix, turned `fixed` by the end… */
+	fixedFlakyFixedByEnd: number;
+	/** …and after how many runs since the fix. */
+	runsToFixed: number[];
+	/** Truly flaky tests (rate constant once flaky) whose verdict was re-run over their history… */
+	steadyFlaky: number;
+	/** …and was `fixed` after at least one of those uploads. */
+	steadyFlakyEverFixed: number;
+	/** The same over tests flaky at 1–30% per attempt (the issue's target range). */
+	steadyFlakyMid: number;
+	steadyFlakyMidEverFixed: number;
 	detectRuns: number[];
 }
 
@@ -227,8 +310,46 @@ const newTally = (): Tally => ({
 	fixedFlaky: 0,
 	fixedFlakyCalledFixed: 0,
 	fixedFlakyCalledFlaky: 0,
+	fixedFlakyFixedByEnd: 0,
+	runsToFixed: [],
+	steadyFlaky: 0,
+	steadyFlakyEverFixed: 0,
+	steadyFlakyMid: 0,
+	steadyFlakyMidEverFixed: 0,
 	detectRuns: []
 });
+
+/** Adds one seed's tally into a running total. */
+function addTally(into: Tally, from: Tally) {
+	for (const k of Object.keys(from) as (keyof Tally)[]) {
+		const a = into[k];
+		const b = from[k];
+		if (typeof a === 'number' && typeof b === 'number') (into[k] as number) = a + b;
+		else if (k === 'detectRuns' || k === 'runsToFixed') into[k].push(...from[k]);
+		else (a as number[]).forEach((_, i) => ((a as number[])[i]! += (b as number[])[i]!));
+	}
+}
+
+type Analyze = typeof defaultAnalyze;
+
+/**
+ * `--before-engine PATH`: also score an older engine (a copy of an earlier engine.ts with its
+ * imports pointed at ../src/analysis/), as `engine(before)`, on the same simulated data, with the
+ * settings it had by default then (`--before-settings JSON`, e.g. '{"fixedConfidence":0.95}').
+ */
+const beforeEngine = (() => {
+	const i = process.argv.indexOf('--before-engine');
+	if (i < 0) return undefined;
+	const j = process.argv.indexOf('--before-settings');
+	return { path: process.argv[i + 1]!, settings: j < 0 ? {} : (JSON.parse(process.argv[j + 1]!) as Partial<AnalysisSettings>) };
+})();
+
+interface Timing {
+	engineMs: number;
+	tests: number;
+	/** Engine time spent re-running verdicts over growing histories (ever fixed, runs to fixed). */
+	replayMs: number;
+}
 
 interface Misclassified {
 	seed: number;
@@ -247,10 +368,14 @@ interface EngineSource {
 	verdict(key: string, history: readonly RunObservation[]): ScoredVerdict | null;
 	/** Runs since `since` until first called flaky, or null. */
 	detect(key: string, history: readonly RunObservation[], since: number): number | null;
+	/** Was the verdict ever `fixed`, re-run after each upload? (in memory only) */
+	everFixed?(history: readonly RunObservation[]): boolean;
+	/** Runs since `fixedAt` until the verdict first says `fixed`, or null when it never does. (in memory only) */
+	runsToFixed?(history: readonly RunObservation[], fixedAt: number): number | null;
 }
 
 /** The engine in memory, on the whole history, with the harness's own "now" and fingerprints. */
-function memoryEngine(name: string, data: Ingested, settings: AnalysisSettings, timing: { engineMs: number; tests: number }): EngineSource {
+function memoryEngine(name: string, data: Ingested, settings: AnalysisSettings, timing: Timing, analyzeTest: Analyze = defaultAnalyze): EngineSource {
 	const context = { now: data.end, infraFingerprints: useInfraFingerprints ? data.infraFingerprints : undefined };
 	const engine = (h: readonly RunObservation[]) => analyzeTest(historyLimit ? newest(h, historyLimit) : h, settings, context);
 	const cache = new Map<string, Verdict>();
@@ -266,9 +391,51 @@ function memoryEngine(name: string, data: Ingested, settings: AnalysisSettings, 
 			cache.set(key, v);
 			return v;
 		},
-		detect: (_key, history, since) => runsToDetect('engine', history, since, engine)
+		detect: (_key, history, since) => runsToDetect('engine', history, since, engine),
+		everFixed(history) {
+			const sorted = byTime(history);
+			// The verdict after the upload of sorted[i], as the server would give it then. Between two
+			// failures the clean streak only grows, so a "fixed" within it shows at its last run: look
+			// there (just before each failed run, and at the end), when the streak has at least 3 runs
+			// (no rule calls a test fixed on fewer).
+			let streak = 0;
+			for (let i = 0; i < sorted.length; i++) {
+				const o = sorted[i]!;
+				if (failedRun(o)) streak = 0;
+				else if (o.outcome !== 'skipped') streak++;
+				const last = i === sorted.length - 1;
+				if (streak < 3 || (!last && !failedRun(sorted[i + 1]!))) continue;
+				if (verdictAt(sorted, i).state === 'fixed') return true;
+			}
+			return false;
+		},
+		runsToFixed(history, fixedAt) {
+			const sorted = byTime(history);
+			let lo = 0;
+			for (let i = 0; i < sorted.length; i++) if (failedRun(sorted[i]!)) lo = i + 1;
+			let hi = sorted.length - 1;
+			if (hi < lo || verdictAt(sorted, hi).state !== 'fixed') return null;
+			// After the last failure the clean streak only grows: the first "fixed" prefix, by bisection.
+			while (lo < hi) {
+				const mid = (lo + hi) >> 1;
+				if (verdictAt(sorted, mid).state === 'fixed') hi = mid;
+				else lo = mid + 1;
+			}
+			return ran(sorted.slice(0, hi + 1)).filter((o) => o.at.getTime() >= fixedAt).length;
+		}
 	};
+	function verdictAt(sorted: readonly RunObservation[], i: number): Verdict {
+		const started = performance.now();
+		const v = analyzeTest(historyLimit ? newest(sorted.slice(0, i + 1), historyLimit) : sorted.slice(0, i + 1), settings, {
+			now: sorted[i]!.at,
+			infraFingerprints: context.infraFingerprints
+		});
+		timing.replayMs += performance.now() - started;
+		return v;
+	}
 }
+
+const byTime = (h: readonly RunObservation[]) => [...h].sort((a, b) => a.at.getTime() - b.at.getTime());
 
 /** `--history-limit N`: the in-memory engine sees each test's newest N results only, as the server's HISTORY_LIMIT does. */
 const historyLimit = numberArg('--history-limit');
@@ -295,6 +462,7 @@ function scoreSeed(data: Ingested, engines: EngineSource[], tallies: Map<string,
 	const commitTime = new Map(truth.commits.map((c) => [c.sha, Date.parse(c.at)]));
 	const commitIndex = new Map(truth.commits.map((c, i) => [c.sha, i]));
 	const isEngine = (name: string) => engines.some((e) => e.name === name);
+	const engineOf = (name: string) => engines.find((e) => e.name === name);
 
 	for (const t of truth.tests) {
 		if (t.class === 'skipped') continue;
@@ -319,6 +487,17 @@ function scoreSeed(data: Ingested, engines: EngineSource[], tallies: Map<string,
 		const miss = (what: string) =>
 			misses.push({ seed: truth.seed, detector: name, key: t.key, truth: describeTruth(t), call: v ? `${v.state}: ${v.evidence.reasons[0]}` : what });
 		if (t.class === 'flaky') {
+			const everFixed = engineOf(name)?.everFixed;
+			if (everFixed) {
+				const mid = t.rate >= 0.01 && t.rate <= 0.3;
+				tally.steadyFlaky++;
+				if (mid) tally.steadyFlakyMid++;
+				if (everFixed(history)) {
+					tally.steadyFlakyEverFixed++;
+					if (mid) tally.steadyFlakyMidEverFixed++;
+					misses.push({ seed: truth.seed, detector: name, key: t.key, truth: describeTruth(t), call: 'called fixed at some upload' });
+				}
+			}
 			const b = bucketOf(t.rate);
 			const since = t.flakySinceSha ? commitTime.get(t.flakySinceSha)! : -Infinity;
 			const detectable = ran(history).some((o) => failedRun(o) && !outageJobs.has(o.jobId) && o.at.getTime() >= since);
@@ -341,6 +520,11 @@ function scoreSeed(data: Ingested, engines: EngineSource[], tallies: Map<string,
 			tally.fixedFlaky++;
 			if (v?.state === 'fixed') tally.fixedFlakyCalledFixed++;
 			if (call.flaky) tally.fixedFlakyCalledFlaky++;
+			const runs = engineOf(name)?.runsToFixed?.(history, commitTime.get(t.flakyUntilSha!)!);
+			if (runs !== undefined && runs !== null) {
+				tally.fixedFlakyFixedByEnd++;
+				tally.runsToFixed.push(runs);
+			}
 			return;
 		}
 		// Everything else is not flaky.
@@ -495,6 +679,63 @@ function printReport(seeds: number[], tallies: Map<string, Tally>, extra: string
 	console.log(lines.join('\n'));
 }
 
+const RETRIES_DESCRIPTION: Record<RetriesMode, string> = {
+	default: "the seed's retries: 0, 1 or 2 per pipeline kind, sometimes changed midway",
+	none: 'every job with retries: 0',
+	mixed: "each job at random without retries or with the seed's (at least 1)"
+};
+
+/** The engine's figures per seed and retries mode, then the totals per mode. */
+interface PerSeed {
+	seed: number;
+	mode: RetriesMode;
+	detector: string;
+	tally: Tally;
+}
+
+function printSummary(perSeed: PerSeed[], talliesByMode: Map<RetriesMode, Map<string, Tally>>) {
+	const f1 = (t: Tally, idx: number[]) => {
+		const sum = (xs: number[]) => idx.reduce((s, i) => s + xs[i]!, 0);
+		return f3(prf(sum(t.tp), sum(t.fp), sum(t.fn)).f);
+	};
+	const prec = (t: Tally) => f3(prf(t.tp.reduce((a, b) => a + b), t.fp.reduce((a, b) => a + b), 0).p);
+	const rec = (t: Tally) => f3(prf(t.tp.reduce((a, b) => a + b), 0, t.fn.reduce((a, b) => a + b)).r);
+	const header = ['engine', 'seed', 'retries', 'flaky', 'P(all)', 'R(all)', 'F1 <1%', 'F1 1-5%', 'F1 5-20%', 'F1 >=20%', 'F1 >=5%', 'F1 all', 'regr->flaky', 'victims->flaky', 'stable->flaky', 'steady ever fixed', '1-30% ever fixed', 'fixed-flaky fixed', 'runs to fixed (median)'];
+	const row = (detector: string, seed: string, mode: string, t: Tally) => [
+		detector,
+		seed,
+		mode,
+		String(t.tp.reduce((a, b) => a + b) + t.fn.reduce((a, b) => a + b)),
+		prec(t),
+		rec(t),
+		f1(t, [0]),
+		f1(t, [1]),
+		f1(t, [2]),
+		f1(t, [3]),
+		f1(t, [2, 3]),
+		f1(t, [0, 1, 2, 3]),
+		`${t.regressionsFlaky}/${t.regressions}`,
+		`${t.outageVictimsFlaky}/${t.outageVictims}`,
+		`${t.stableFlaky}/${t.stable}`,
+		`${t.steadyFlakyEverFixed}/${t.steadyFlaky} ${pct(t.steadyFlakyEverFixed, t.steadyFlaky)}`,
+		`${t.steadyFlakyMidEverFixed}/${t.steadyFlakyMid} ${pct(t.steadyFlakyMidEverFixed, t.steadyFlakyMid)}`,
+		`${t.fixedFlakyFixedByEnd}/${t.fixedFlaky}`,
+		String(median(t.runsToFixed) ?? '-')
+	];
+	const detectors = [...new Set(perSeed.map((p) => p.detector))];
+	const rows = detectors.flatMap((d) => perSeed.filter((p) => p.detector === d).map((p) => row(d, String(p.seed), p.mode, p.tally)));
+	for (const d of detectors) {
+		for (const [mode, tallies] of talliesByMode) {
+			const t = tallies.get(d);
+			if (t) rows.push(row(d, 'total', mode, t));
+		}
+	}
+	console.log('\nEngine per seed and retries mode (F1 over all flaky tests of the bucket, fixed-flaky left out; "steady ever fixed": truly');
+	console.log('flaky tests, rate unchanged once flaky, whose verdict was "fixed" after some upload, re-run along the history; "fixed-flaky fixed":');
+	console.log('tests whose flakiness really was fixed, called fixed by the end; runs to fixed: runs since the true fix until then).');
+	console.log(table(header, rows).join('\n'));
+}
+
 function table(header: string[], rows: string[][]): string[] {
 	const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 	const fmt = (r: string[]) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
@@ -552,7 +793,7 @@ function perf() {
 			});
 		}
 		const started = performance.now();
-		const v = analyzeTest(h);
+		const v = defaultAnalyze(h);
 		ms += performance.now() - started;
 		states[v.state] = (states[v.state] ?? 0) + 1;
 	}
@@ -589,7 +830,10 @@ async function main() {
 	// Workspace packages resolve to their TypeScript sources under the `source` condition (as in
 	// vitest); without it `flackyness-reporter/protocol` needs a build first. Re-run with it.
 	if (!process.execArgv.includes('--conditions=source')) {
-		const child = spawnSync(process.execPath, [...process.execArgv, '--conditions=source', ...process.argv.slice(1)], { stdio: 'inherit' });
+		// A larger young generation: the reports and histories are many short-lived objects.
+		const child = spawnSync(process.execPath, [...process.execArgv, '--conditions=source', '--max-semi-space-size=64', ...process.argv.slice(1)], {
+			stdio: 'inherit'
+		});
 		process.exit(child.status ?? 1);
 	}
 	adapter = await import('../src/sim/adapter.js');
@@ -605,9 +849,18 @@ async function main() {
 	const seedsArg = args[args.indexOf('--seeds') + 1];
 	const seeds = parseSeeds(args.includes('--seeds') && seedsArg ? seedsArg : '1-10');
 	const verbose = args.includes('--verbose');
-	const tallies = new Map<string, Tally>();
+	const modesArg = args[args.indexOf('--retries') + 1];
+	const modes = (args.includes('--retries') && modesArg ? modesArg : http ? 'default' : RETRIES_MODES.join(',')).split(',') as RetriesMode[];
+	for (const m of modes) if (!RETRIES_MODES.includes(m)) throw new Error(`--retries takes ${RETRIES_MODES.join(', ')} (comma-separated), not ${m}`);
+	/** Totals per retries mode, then per detector; and the engine's tally per seed and mode. */
+	const talliesByMode = new Map<RetriesMode, Map<string, Tally>>(modes.map((m) => [m, new Map()]));
+	const perSeed: PerSeed[] = [];
+	const before = beforeEngine && {
+		analyze: ((await import(beforeEngine.path)) as { analyzeTest: Analyze }).analyzeTest,
+		settings: { ...DEFAULT_ANALYSIS_SETTINGS, ...beforeEngine.settings }
+	};
 	const misses: Misclassified[] = [];
-	const timing = { engineMs: 0, tests: 0 };
+	const timing: Timing = { engineMs: 0, tests: 0, replayMs: 0 };
 	const outageKinds = { 'app-down': [0, 0], browser: [0, 0], blip: [0, 0] };
 	let cleanJobsFlagged = 0;
 	let jobs = 0;
@@ -618,13 +871,14 @@ async function main() {
 	const httpTotals = { upload: 0, drain: 0, read: 0, total: 0, created: 0, duplicate: 0, storedMismatch: [] as string[], jobs: 0, fastPath: 0, analysed: 0 };
 	const disagreements: { seed: number; key: string; truth: string; memory: string; server: string }[] = [];
 	const started = performance.now();
-	const runSeed = async (seed: number) => {
+	const runSeed = async (seed: number, mode: RetriesMode) => {
 		let session: Awaited<ReturnType<NonNullable<typeof httpMode>['startHttpSeed']>> | undefined;
 		let httpResult: HttpSeedResult | undefined;
 		let data: Ingested;
 		try {
-			data = await ingest(
+			data = await (httpMode ? ingest : cachedIngest)(
 				seed,
+				mode,
 				httpMode &&
 					(async (truth) => {
 						const commitTime = new Map(truth.commits.map((c) => [c.sha, Date.parse(c.at)]));
@@ -687,7 +941,18 @@ async function main() {
 		const engines: EngineSource[] = [];
 		if (httpResult) engines.push(httpEngine('engine', data, httpResult));
 		if (withMemory) engines.push(memoryEngine(httpResult ? 'engine(mem)' : 'engine', data, DEFAULT_ANALYSIS_SETTINGS, timing));
-		scoreSeed(data, engines, tallies, misses, missing);
+		if (before) engines.push(memoryEngine('engine(before)', data, before.settings, timing, before.analyze));
+		const seedTallies = new Map<string, Tally>();
+		scoreSeed(data, engines, seedTallies, misses, missing);
+		const tallies = talliesByMode.get(mode)!;
+		for (const [name, t] of seedTallies) {
+			if (!tallies.has(name)) tallies.set(name, newTally());
+			addTally(tallies.get(name)!, t);
+		}
+		for (const e of engines) {
+			const engineTally = seedTallies.get(e.name);
+			if (engineTally) perSeed.push({ seed, mode, detector: e.name, tally: engineTally });
+		}
 		if (httpResult && withMemory) {
 			const mem = engines[1]!;
 			for (const t of data.truth.tests) {
@@ -715,13 +980,14 @@ async function main() {
 		}
 	};
 	// `--parallel N`: seeds N at a time (each HTTP seed has its own database and server).
-	const queue = [...seeds];
+	const queue = seeds.flatMap((seed) => modes.map((mode) => [seed, mode] as [number, RetriesMode]));
 	await Promise.all(
 		Array.from({ length: Math.min(parallel, seeds.length) }, async () => {
-			for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) await runSeed(seed);
+			for (let job = queue.shift(); job !== undefined; job = queue.shift()) await runSeed(...job);
 		})
 	);
 	misses.sort((a, b) => a.seed - b.seed);
+	perSeed.sort((a, b) => a.seed - b.seed || modes.indexOf(a.mode) - modes.indexOf(b.mode));
 	disagreements.sort((a, b) => a.seed - b.seed);
 	if (args.includes('--flip-grid')) {
 		for (const threshold of [0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3]) {
@@ -764,12 +1030,18 @@ async function main() {
 			`${historyLimit ? `, in-memory engine on each test's newest ${historyLimit} results` : ''}. ` +
 			'Baselines see raw data (no infrastructure guard).',
 		`Jobs: ${jobs}. Outage jobs flagged by the infrastructure guard: ${kinds}; jobs without an outage flagged: ${cleanJobsFlagged}.`,
-		`Engine time: ${(timing.engineMs / 1000).toFixed(2)} s for ${timing.tests} tests; total ${((performance.now() - started) / 1000).toFixed(1)} s.`
+		`Engine time: ${(timing.engineMs / 1000).toFixed(2)} s for ${timing.tests} tests, ${(timing.replayMs / 1000).toFixed(2)} s re-running ` +
+			`verdicts over growing histories; total ${((performance.now() - started) / 1000).toFixed(1)} s.`
 	];
 	if (args.includes('--json')) {
-		console.log(JSON.stringify({ seeds, tallies: Object.fromEntries(tallies), extra }, null, 2));
+		const byMode = Object.fromEntries([...talliesByMode].map(([m, t]) => [m, Object.fromEntries(t)]));
+		console.log(JSON.stringify({ seeds, modes, tallies: byMode, perSeed, extra }, null, 2));
 	} else {
-		printReport(seeds, tallies, extra);
+		for (const [mode, tallies] of talliesByMode) {
+			console.log(`\n===== retries: ${mode} (${RETRIES_DESCRIPTION[mode]}) =====`);
+			printReport(seeds, tallies, extra);
+		}
+		printSummary(perSeed, talliesByMode);
 	}
 	if (verbose) {
 		console.log('\nEngine misclassifications:');

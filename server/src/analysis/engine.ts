@@ -9,9 +9,10 @@
  *    runs of one commit disagreed) prove flakiness; failures on commits that passed before and
  *    after, without a change point, show it statistically.
  * 4. A Beta posterior over attempts, with time-decayed pseudo-counts, gives the score and its
- *    credible interval; the "fixed" rule asks for N ≥ ln(1 − c) / ln(1 − p) clean runs.
+ *    credible interval. The "fixed" rule asks for a clean streak that a still-flaky test would
+ *    reach by chance with at most its share of an error budget spent over the test's life.
  */
-import { betaInterval, betaQuantile } from './beta.js';
+import { betaInterval, betaQuantile, lnBeta } from './beta.js';
 import { segmentHistory, type PositionCounts } from './changepoint.js';
 import { DEFAULT_ANALYSIS_SETTINGS, type AnalysisSettings } from './settings.js';
 import type {
@@ -32,6 +33,8 @@ const DAY_MS = 86_400_000;
 const NUMERIC_ID = /^\d{1,15}$/;
 /** Segments kept in the evidence (the newest): bounds the JSON of a long, restless history. */
 const MAX_SEGMENTS = 50;
+/** Upper bound of the clean runs the "fixed" rule asks for (a test that failed once in a million runs). */
+const MAX_REQUIRED_RUNS = 1 << 20;
 /** Newest default-branch commits that must all have failed in infrastructure-flagged jobs before the test is called broken anyway. */
 const INFRA_STREAK_COMMITS = 3;
 
@@ -413,14 +416,12 @@ export function analyzeTest(
 		);
 	} else if (flakyProven) {
 		firstDetectedAt = Math.min(byMixed ?? Infinity, byIsolated ?? Infinity);
-		// The fixed rule at the rate seen over the whole history, clean streak included: a streak is
-		// evidence of a fix only when it is long for that rate. The rate seen before the streak alone
-		// is inflated when a rare flake happened to strike early, and would "fix" it by chance.
-		const overall = posterior(rateRuns, s, now, Number.POSITIVE_INFINITY);
-		const rate = overall.alpha / (overall.alpha + overall.beta);
-		const requiredRuns = Math.ceil(Math.log(1 - s.fixedConfidence) / Math.log(1 - rate));
-		const cleanRunsSince = rateRuns.filter((r) => r.t > lastFlakyT!).length;
-		fixedRule = { cleanRunsSince, requiredRuns, rate };
+		fixedRule = fixedRuleFor(
+			clean.filter((r) => !brokenRuns.has(r)),
+			rateRuns,
+			s
+		);
+		const { cleanRunsSince, requiredRuns, rate } = fixedRule;
 		state = cleanRunsSince >= requiredRuns ? 'fixed' : 'flaky';
 		if (mixed.length > 0) {
 			const m = mixed[0]!;
@@ -443,15 +444,19 @@ export function analyzeTest(
 			`Estimated failure probability ${pct(score)} per attempt (${Math.round(s.credibleMass * 100)}% interval ` +
 				`${pct(interval.low)}–${pct(interval.high)}); ${rateFailures} of ${plural(rateRuns.length, rateRuns === defaultEvidence ? 'default-branch run' : 'run')} had a failed attempt.`
 		);
+		const budget =
+			`a still-flaky test passes that many in a row with a chance of at most ${fixedRule.errorBudget.toPrecision(2)}, ` +
+			`the share of the ${pct(1 - s.fixedConfidence)} error budget over the test's life spent on the streak after ` +
+			`its ${ordinal(fixedRule.looks)} failed run (1/(k(k + 1)) of it after the k-th)`;
 		if (state === 'fixed') {
 			reasons.unshift(
 				`Fixed: ${plural(cleanRunsSince, 'clean run')} since the last flaky failure on ${iso(lastFlakyT!).slice(0, 10)}; ` +
-					`at the ${pct(rate)} rate seen, ln(${(1 - s.fixedConfidence).toFixed(2)})/ln(1 − p) = ${requiredRuns} clean runs ` +
-					`make a fix ${Math.round(s.fixedConfidence * 100)}% certain.`
+					`at the ${pct(rate)} of runs that failed while it was flaky, ${requiredRuns} are needed: ${budget}.`
 			);
-		} else if (cleanRunsSince > 0) {
+		} else {
 			reasons.push(
-				`${plural(cleanRunsSince, 'clean run')} since the last failure; ${requiredRuns} are needed to call it fixed at ${pct(rate)}.`
+				`${plural(cleanRunsSince, 'clean run')} since the last failure; ${requiredRuns - cleanRunsSince} more ` +
+					`(${requiredRuns} in a row) are needed to call it fixed: at the ${pct(rate)} of runs that failed while it was flaky, ${budget}.`
 			);
 		}
 	} else if (failingBranches.length > 0) {
@@ -626,6 +631,66 @@ export function analyzeTest(
 		}
 	};
 }
+
+/**
+ * The "fixed" rule, sound when the verdict is re-checked after every run. Each failed run starts a
+ * new clean streak; if the test is still flaky, the streak after the k-th failed run reaches N
+ * runs with probability E[(1 − p)^N] = B(α, β + N) / B(α, β) (p's posterior from the runs up to
+ * the last failure). Spending 1/(k(k + 1)) of the error budget 1 − c on the k-th streak keeps the
+ * chance that a steadily flaky test is ever called fixed, over its whole life, below 1 − c.
+ * N is fixed for the length of a streak (it depends only on the runs before it).
+ */
+function fixedRuleFor(streakRuns: readonly Run[], rateRuns: readonly Run[], s: AnalysisSettings): NonNullable<VerdictEvidence['fixedRule']> {
+	// The streak: runs on any branch since the newest failure outside infrastructure and broken
+	// segments (a failure on a feature branch, even one left out of the evidence, ends it too).
+	let lastFailT = -Infinity;
+	let looks = 0;
+	for (const r of streakRuns) {
+		if (!r.failed) continue;
+		looks++;
+		if (r.t > lastFailT) lastFailT = r.t;
+	}
+	looks = Math.max(1, looks);
+	let cleanRunsSince = 0;
+	for (const r of streakRuns) if (r.t > lastFailT) cleanRunsSince++;
+	// The rate while flaky: runs up to that failure, default-branch ones when there are enough
+	// (feature-branch data is censored: failures on commits that never passed are left out).
+	let failed = 0;
+	let passed = 0;
+	for (const r of rateRuns) {
+		if (r.t > lastFailT) continue;
+		if (r.failed) failed++;
+		else passed++;
+	}
+	const errorBudget = (1 - s.fixedConfidence) / (looks * (looks + 1));
+	const alpha = s.priorAlpha + failed;
+	const beta = s.priorBeta + passed;
+	const lnB = lnBeta(alpha, beta);
+	const lnChance = (n: number) => lnBeta(alpha, beta + n) - lnB;
+	const target = Math.log(errorBudget);
+	let hi = 1;
+	while (lnChance(hi) > target && hi < MAX_REQUIRED_RUNS) hi *= 2;
+	let lo = 0;
+	while (hi - lo > 1) {
+		const mid = (lo + hi) >> 1;
+		if (lnChance(mid) > target) lo = mid;
+		else hi = mid;
+	}
+	return {
+		cleanRunsSince,
+		requiredRuns: hi,
+		rate: alpha / (alpha + beta),
+		looks,
+		errorBudget,
+		chanceIfFlaky: Math.exp(lnChance(cleanRunsSince))
+	};
+}
+
+const ordinal = (n: number) => {
+	const tens = n % 100;
+	const suffix = tens >= 11 && tens <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+	return `${n}${suffix}`;
+};
 
 /**
  * The newest default-branch commits on which every run failed in an infrastructure-flagged job,

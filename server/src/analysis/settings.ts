@@ -34,8 +34,11 @@ export const analysisSettingsSchema = z.object({
 	minBrokenRuns: z.number().int().min(1).default(2),
 	/** …and its failures are this unlikely as flakes at the rate seen elsewhere (upper bound). */
 	brokenImplausibility: z.number().gt(0).lt(1).default(1e-4),
-	/** Confidence the "fixed" rule demands: N ≥ ln(1 − c) / ln(1 − p) clean runs. */
-	fixedConfidence: z.number().gt(0).lt(1).default(0.95),
+	/**
+	 * Confidence the "fixed" rule demands over a test's life: a steadily flaky test, its verdict
+	 * re-checked after every run, is called fixed at some point with a chance of at most 1 − c.
+	 */
+	fixedConfidence: z.number().gt(0).lt(1).default(0.99),
 	/** A lone unexplained failure makes a test suspect for this many days. */
 	suspectDays: z.number().positive().default(7),
 	/** Window for runs per day in the impact estimate, in days. */

@@ -188,10 +188,21 @@ export interface VerdictEvidence {
 		gain: number | null;
 	} | null;
 	/**
-	 * The "fixed" rule: N ≥ ln(1 − c) / ln(1 − p) clean runs since the last flaky failure, with p
-	 * the per-attempt rate seen over the whole (undecayed) history.
+	 * The "fixed" rule: `requiredRuns` clean runs in a row since the last flaky failure, so many that
+	 * a test still failing at the rate seen while it was flaky (`rate`, the share of runs with a
+	 * failed attempt, posterior mean) would pass them with a chance of at most `errorBudget`: the
+	 * error budget 1 − fixedConfidence over the test's life, of which 1/(k(k + 1)) is spent on the
+	 * streak after its k-th failed run (`looks` = k). `chanceIfFlaky`: that chance for the clean
+	 * runs seen so far.
 	 */
-	fixedRule: { cleanRunsSince: number; requiredRuns: number; rate: number } | null;
+	fixedRule: {
+		cleanRunsSince: number;
+		requiredRuns: number;
+		rate: number;
+		looks: number;
+		errorBudget: number;
+		chanceIfFlaky: number;
+	} | null;
 	/**
 	 * Feature branches whose newest run of the test failed on a commit that never passed, within
 	 * `failingBranchDays`; most recent failure first. Non-empty for `failing`; may be absent in

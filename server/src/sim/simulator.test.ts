@@ -131,6 +131,33 @@ describe('simulate', () => {
 		expect(new Set(truths.flatMap((t) => [t.retries.defaultBranch, t.retries.mergeRequest])).size).toBe(3);
 	});
 
+	it('runs every job without retries, or half of them, on demand (retries: none | mixed), and the default as before', () => {
+		const jobRetries = (retries: 'default' | 'none' | 'mixed') => {
+			const sim = simulate({ seed: 8, files: 6, days: 6, retries });
+			const seen: number[] = [];
+			for (const { report } of sim.uploads()) {
+				const configured = report.config.projects[0]!.retries;
+				seen.push(configured);
+				for (const fileSuite of report.suites) {
+					for (const test of tests(fileSuite)) expect(test.results.length).toBeLessThanOrEqual(configured + 1);
+				}
+			}
+			return { seen, truth: sim.truth };
+		};
+		const none = jobRetries('none');
+		expect(none.truth.retries.mode).toBe('none');
+		expect(new Set(none.seen)).toEqual(new Set([0]));
+		const mixed = jobRetries('mixed');
+		const withRetries = mixed.seen.filter((r) => r > 0).length;
+		expect(withRetries).toBeGreaterThan(mixed.seen.length * 0.3);
+		expect(withRetries).toBeLessThan(mixed.seen.length * 0.7);
+		// The default option draws exactly what no option drew: same jobs, same retries.
+		const plain = simulate({ seed: 8, files: 6, days: 6 });
+		const def = jobRetries('default');
+		expect(def.seen).toEqual([...plain.uploads()].map((u) => u.report.config.projects[0]!.retries));
+		expect(def.truth.tests).toEqual(plain.truth.tests);
+	});
+
 	it('keeps its ground truth: regressions fail on every attempt inside their window and outages hit their victims', () => {
 		const { uploads, truth } = collect(21, { files: 30, days: 20 });
 		const commitIndex = new Map(truth.commits.map((c, i) => [c.sha, i]));

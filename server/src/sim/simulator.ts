@@ -147,6 +147,8 @@ interface Job {
 	shardTotal: number;
 	at: number;
 	durationMs: number;
+	/** Playwright retries this job ran with. */
+	retries: number;
 	results: ResultRec[];
 }
 
@@ -186,6 +188,7 @@ export function simulate(options: SimOptions): Simulation {
 	const retriesDefault: number = cfgRng.weighted(retriesWeights);
 	const retriesMr: number = cfgRng.weighted(retriesWeights);
 	const retriesChange = cfgRng.chance(0.4) ? { fraction: cfgRng.uniform(0.3, 0.7), retries: cfgRng.weighted(retriesWeights) } : null;
+	const retriesMode = options.retries ?? 'default';
 	const mergesPerDay = options.mergesPerDay ?? cfgRng.uniform(4, 9);
 	const outageRate = cfgRng.uniform(0.01, 0.03);
 	const blipRate = cfgRng.uniform(0.005, 0.02);
@@ -348,7 +351,7 @@ export function simulate(options: SimOptions): Simulation {
 		}
 		const chunk = Math.ceil(entries.length / shards);
 		const mine = entries.slice((layout.shard - 1) * chunk, layout.shard * chunk);
-		const retries = pipeline.retries;
+		const retries = jobRetries(pipeline.retries, id);
 		const workers = 4;
 		const outageKind =
 			!firstTry && rng.chance(0.9)
@@ -421,8 +424,16 @@ export function simulate(options: SimOptions): Simulation {
 			shardTotal: shards,
 			at,
 			durationMs: Math.max(...workerClock) + 4000,
+			retries,
 			results
 		};
+	}
+
+	/** The job's retries under the `retries` option; its own generator, so `default` draws exactly as before. */
+	function jobRetries(pipelineRetries: number, id: number): number {
+		if (retriesMode === 'none') return 0;
+		if (retriesMode === 'mixed') return root.fork(`retries:${id}`).chance(0.5) ? 0 : Math.max(1, pipelineRetries);
+		return pipelineRetries;
 	}
 
 	function isBroken(spec: Spec, project: number, state: CodeState): SimError | null {
@@ -501,6 +512,7 @@ export function simulate(options: SimOptions): Simulation {
 		shards,
 		jobLayout,
 		retries: {
+			mode: retriesMode,
 			defaultBranch: retriesDefault,
 			mergeRequest: retriesMr,
 			defaultBranchFrom:
@@ -617,7 +629,7 @@ export function simulate(options: SimOptions): Simulation {
 				projects: projects.map((name) => ({
 					outputDir: '/builds/acme/shop/test-results',
 					repeatEach: 1,
-					retries: job.pipeline.retries,
+					retries: job.retries,
 					metadata: { actualWorkers: 4 },
 					id: name,
 					name,

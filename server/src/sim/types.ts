@@ -11,7 +11,16 @@ export interface SimOptions {
 	mergesPerDay?: number;
 	/** Start of the history (a Monday is best); default 2025-03-03T00:00Z. */
 	start?: Date;
+	/**
+	 * Playwright retries per job. `default`: 0, 1 or 2 from the seed (per pipeline kind, sometimes
+	 * changed midway); `none`: every job runs with `retries: 0`; `mixed`: each job, at random, runs
+	 * either without retries or with the seed's retries (at least 1).
+	 */
+	retries?: RetriesMode;
 }
+
+export type RetriesMode = 'default' | 'none' | 'mixed';
+export const RETRIES_MODES: readonly RetriesMode[] = ['default', 'none', 'mixed'];
 
 /** One Playwright invocation (one CI job, one shard) as an upload would carry it. */
 export interface SimUpload {
@@ -69,7 +78,8 @@ export interface SimTruth {
 	projects: string[];
 	shards: number;
 	jobLayout: 'per-project' | 'combined';
-	retries: { defaultBranch: number; mergeRequest: number; defaultBranchFrom: { sha: string; retries: number } | null };
+	/** The seed's retries (before `mode` applies): `none` sets every job to 0, `mixed` half of them (at random). */
+	retries: { mode: RetriesMode; defaultBranch: number; mergeRequest: number; defaultBranchFrom: { sha: string; retries: number } | null };
 	/** Default-branch commits, oldest first. */
 	commits: { sha: string; at: string }[];
 	tests: TruthTest[];
