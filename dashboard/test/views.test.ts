@@ -179,7 +179,9 @@ describe('pipelines, slowest tests and an empty overview in the dashboard', () =
 		expect(await retried.getByTestId('pipeline-outcome-badge').textContent()).toBe('flaky');
 		expect(await retried.getByTestId('job-attempt').allTextContents()).toEqual(['attempt 1 · retried', 'retry 1 · counts']);
 		expect(await retried.getByTestId('pipeline-jobs-summary').textContent()).toBe('3 jobs · 1 retried');
+		await page.setViewportSize({ width: 1360, height: 1300 });
 		await page.screenshot({ path: `${SHOTS}pipelines.png`, fullPage: false });
+		await retried.screenshot({ path: `${SHOTS}pipeline-retried.png` });
 
 		// Filter by outcome, then open a run of a pipeline.
 		await page.goto('/projects/shop/pipelines?outcome=failed');

@@ -23,6 +23,20 @@ function scopeSql(scope: BranchScope, params: unknown[]): string {
 	return `ru.branch = $${params.length}`;
 }
 
+/**
+ * The project's passing results since `now() - interval`, as a materialized CTE named `passing`
+ * (project in $1). Materialized on purpose: grouped by test straight from the table, PostgreSQL
+ * walks the (test_id, started_at) index and fetches a million rows in random heap order; read by
+ * started_at and sorted instead, the same query took 5 s instead of 9 s at the benchmark's 1M results.
+ */
+function passingSince(interval: string, scope: string): string {
+	return `passing AS MATERIALIZED (
+	   SELECT r.test_id, r.duration_ms, r.started_at
+	   FROM test_results r JOIN runs ru ON ru.id = r.run_id
+	   WHERE r.project_id = $1 AND r.started_at >= now() - ${interval} AND ${PASSING} AND ${scope}
+	 )`;
+}
+
 export interface SlowestFilter {
 	days: number;
 	scope: BranchScope;
@@ -44,14 +58,13 @@ export async function slowestTests(db: Db, projectId: string, f: SlowestFilter) 
 	params.push(f.pageSize, (f.page - 1) * f.pageSize);
 	const order = f.sort === 'p95' ? 'p95 DESC, p50 DESC' : 'p50 DESC, p95 DESC';
 	const { rows } = await db.query(
-		`WITH d AS (
-		   SELECT r.test_id, count(*)::int AS runs,
-		          percentile_cont(0.5) WITHIN GROUP (ORDER BY r.duration_ms) AS p50,
-		          percentile_cont(0.95) WITHIN GROUP (ORDER BY r.duration_ms) AS p95,
-		          max(r.duration_ms) AS max, max(r.started_at) AS last_at
-		   FROM test_results r JOIN runs ru ON ru.id = r.run_id
-		   WHERE r.project_id = $1 AND r.started_at >= now() - make_interval(days => $2) AND ${PASSING} AND ${scope}
-		   GROUP BY r.test_id HAVING count(*) >= $3
+		`WITH ${passingSince('make_interval(days => $2)', scope)},
+		 d AS (
+		   SELECT test_id, count(*)::int AS runs,
+		          percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50,
+		          percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95,
+		          max(duration_ms) AS max, max(started_at) AS last_at
+		   FROM passing GROUP BY test_id HAVING count(*) >= $3
 		 )
 		 SELECT t.id AS "testId", t.title, t.file, t.project_name AS "projectName", d.runs, d.p50::float8 AS "p50Ms", d.p95::float8 AS "p95Ms",
 		        d.max AS "maxMs", d.last_at AS "lastPassedAt", count(*) OVER ()::int AS "totalTests"
@@ -87,15 +100,14 @@ export async function slowerTests(db: Db, projectId: string, f: SlowerFilter) {
 	const params: unknown[] = [projectId, f.recentDays, f.minRuns, f.minRatio, f.minChangeMs, f.limit];
 	const scope = scopeSql(f.scope, params);
 	const { rows } = await db.query(
-		`WITH d AS (
-		   SELECT r.test_id,
-		          count(*) FILTER (WHERE r.started_at >= now() - make_interval(days => $2))::int AS recent_runs,
-		          count(*) FILTER (WHERE r.started_at < now() - make_interval(days => $2))::int AS previous_runs,
-		          percentile_cont(0.5) WITHIN GROUP (ORDER BY r.duration_ms) FILTER (WHERE r.started_at >= now() - make_interval(days => $2)) AS recent,
-		          percentile_cont(0.5) WITHIN GROUP (ORDER BY r.duration_ms) FILTER (WHERE r.started_at < now() - make_interval(days => $2)) AS previous
-		   FROM test_results r JOIN runs ru ON ru.id = r.run_id
-		   WHERE r.project_id = $1 AND r.started_at >= now() - make_interval(days => $2 * 2) AND ${PASSING} AND ${scope}
-		   GROUP BY r.test_id
+		`WITH ${passingSince('make_interval(days => $2 * 2)', scope)},
+		 d AS (
+		   SELECT test_id,
+		          count(*) FILTER (WHERE started_at >= now() - make_interval(days => $2))::int AS recent_runs,
+		          count(*) FILTER (WHERE started_at < now() - make_interval(days => $2))::int AS previous_runs,
+		          percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE started_at >= now() - make_interval(days => $2)) AS recent,
+		          percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE started_at < now() - make_interval(days => $2)) AS previous
+		   FROM passing GROUP BY test_id
 		 )
 		 SELECT t.id AS "testId", t.title, t.file, t.project_name AS "projectName",
 		        d.recent_runs AS "recentRuns", d.previous_runs AS "previousRuns",
