@@ -400,7 +400,7 @@ export interface SlowTestRow {
 
 export interface SlowestPage extends Page<SlowTestRow> {
 	days: number;
-	branch: string | null;
+	scope: 'default' | 'all' | 'branch';
 	defaultBranch: string | null;
 }
 

@@ -12,6 +12,11 @@ import { defaultBranchName, durationTrend, shardLoads, slowerTests, slowestTests
 const projectParams = z.object({ id: z.string().min(1).max(100).describe('project id or slug') });
 const page = z.coerce.number().int().min(1).max(10_000).default(1).describe('page, 1-based');
 const pageSize = z.coerce.number().int().min(1).max(100).default(25).describe('items per page');
+/** Which runs counted, without echoing the branch asked for. */
+const scopeField = z
+	.enum(['default', 'all', 'branch'])
+	.describe('the runs that count: the default branch’s (no `branch` given), every branch’s (`branch=*`), or the branch given');
+const scopeName = (branch: string | undefined) => (branch === undefined ? 'default' : branch === '*' ? 'all' : 'branch') as 'default' | 'all' | 'branch';
 const branchParam = z
 	.string()
 	.trim()
@@ -145,8 +150,10 @@ const views: FastifyPluginAsyncZod = async (app) => {
 		if (!p || !canReadProject(request, p.id)) throw new HttpError(404, `No project "${idOrSlug}".`);
 		return p;
 	}
-	const scopeOf = (branch: string | undefined): BranchScope =>
-		branch === undefined ? { kind: 'default' } : branch === '*' ? { kind: 'all' } : { kind: 'branch', name: branch };
+	const scopeOf = (branch: string | undefined): BranchScope => {
+		const kind = scopeName(branch);
+		return kind === 'branch' ? { kind, name: branch! } : { kind };
+	};
 
 	app.get(
 		'/api/v1/projects/:id/pipelines',
@@ -217,7 +224,7 @@ const views: FastifyPluginAsyncZod = async (app) => {
 						page: z.number().int().describe('this page, 1-based'),
 						pageSize: z.number().int().describe('tests per page'),
 						days: z.number().int().describe('the window, in days'),
-						branch: z.string().nullable().describe('the branch whose runs count; `*` for all; null: the default branch, whose name is defaultBranch'),
+						scope: scopeField,
 						defaultBranch: z.string().nullable().describe('the default branch’s name, as the latest run on it sent it; null when no run named it')
 					}),
 					'4xx': errorBodySchema
@@ -228,7 +235,7 @@ const views: FastifyPluginAsyncZod = async (app) => {
 			const p = await readableProject(request, request.params.id);
 			const q = request.query;
 			const list = await slowestTests(app.db.pool, p.id, { days: q.days, scope: scopeOf(q.branch), minRuns: q.minRuns, sort: q.sort, q: q.q, page: q.page, pageSize: q.pageSize });
-			return { ...list, days: q.days, branch: q.branch ?? null, defaultBranch: await defaultBranchName(app.db.pool, p.id) };
+			return { ...list, days: q.days, scope: scopeName(q.branch), defaultBranch: await defaultBranchName(app.db.pool, p.id) };
 		}
 	);
 
@@ -255,7 +262,7 @@ const views: FastifyPluginAsyncZod = async (app) => {
 					200: z.object({
 						items: z.array(slowerRow).describe('largest absolute change first'),
 						recentDays: z.number().int().describe('length of each window, in days'),
-						branch: z.string().nullable().describe('the branch whose runs count; `*` for all; null: the default branch')
+						scope: scopeField
 					}),
 					'4xx': errorBodySchema
 				}
@@ -265,7 +272,7 @@ const views: FastifyPluginAsyncZod = async (app) => {
 			const p = await readableProject(request, request.params.id);
 			const q = request.query;
 			const items = await slowerTests(app.db.pool, p.id, { recentDays: q.recentDays, scope: scopeOf(q.branch), minRuns: q.minRuns, minRatio: q.minRatio, minChangeMs: q.minChangeMs, limit: q.limit });
-			return { items, recentDays: q.recentDays, branch: q.branch ?? null };
+			return { items, recentDays: q.recentDays, scope: scopeName(q.branch) };
 		}
 	);
 
@@ -298,7 +305,7 @@ const views: FastifyPluginAsyncZod = async (app) => {
 							)
 							.describe('oldest first; days or weeks without a passing result are left out'),
 						bucket: z.enum(['day', 'week']).describe('the bucket'),
-						branch: z.string().nullable().describe('the branch whose runs count; `*` for all; null: the default branch')
+						scope: scopeField
 					}),
 					'4xx': errorBodySchema
 				}
@@ -309,7 +316,7 @@ const views: FastifyPluginAsyncZod = async (app) => {
 			if (!projectId || !canReadProject(request, projectId)) throw new HttpError(404, `No test ${request.params.id}.`);
 			const q = request.query;
 			const points = await durationTrend(app.db.pool, request.params.id, { days: q.days, bucket: q.bucket, scope: scopeOf(q.branch) });
-			return { points, bucket: q.bucket, branch: q.branch ?? null };
+			return { points, bucket: q.bucket, scope: scopeName(q.branch) };
 		}
 	);
 
