@@ -251,7 +251,7 @@ describe('dashboard in Chromium', () => {
 		await expect.poll(() => page.getByTestId('setup').count()).toBe(1);
 		expect(await page.getByTestId('setup-config').textContent()).toContain(`['flackyness-reporter', { url: '${server.url}' }]`);
 		const curl = await page.getByTestId('setup-curl').textContent();
-		expect(curl).toContain(`curl -fsS -X POST '${server.url}/api/v1/reports'`);
+		expect(curl).toContain(`curl -sS --fail-with-body -X POST '${server.url}/api/v1/reports'`);
 		expect(curl).toContain(`-H 'X-Flackyness-Project: ${data.empty.slug}'`);
 		await shot(page, 'empty-project');
 	});

@@ -75,6 +75,7 @@ export function fromHttpStatus(status: number, body: unknown, retryAfterMs?: num
 		403: 'token not allowed for this project',
 		404: 'not found (is the URL the Flackyness server?)',
 		413: 'too large for the server',
+		422: 'report refused',
 		429: 'rate limited'
 	};
 	const text = `${what[status] ?? (status >= 500 ? 'server error' : 'request failed')} (HTTP ${status}${message ? `: ${message.slice(0, 200)}` : ''})`;

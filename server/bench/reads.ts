@@ -14,17 +14,14 @@
  * Baselines measured in the same run: `GET /health` (the API's HTTP floor) and the sign-in page
  * (a server-rendered page that calls no API: the dashboard's rendering floor).
  */
-import Fastify from 'fastify';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import app from '../src/app.js';
-import { loadConfig } from '../src/config.js';
 import { createDatabase } from '../src/db/database.js';
-import { migrate } from '../src/db/migrate.js';
 import { recompute } from '../src/jobs/analysis.js';
 import { createPostgresDatabase } from '../test/helpers/db.js';
 import { percentile } from '../test/helpers/load.js';
 import { startServer } from '../test/helpers/server-process.js';
+import { benchServer } from './bench-server.js';
 import { seed } from './seed.js';
 
 const TESTS = Number(process.env.BENCH_TESTS ?? 10_000);
@@ -88,14 +85,7 @@ async function measure(runs: number, full: boolean) {
 	const db = createDatabase({ url: t.url, embedded: false, poolSize: 10 });
 	let pages: Awaited<ReturnType<typeof startServer>> | undefined;
 	try {
-		await migrate(db.pool);
-		const config = loadConfig({ LOG_LEVEL: 'silent', DEMO: 'false', ADMIN_TOKEN: ADMIN, ANALYSIS_WORKER: 'false', RATE_LIMIT_READS: '1000000' });
-		const server = Fastify({ logger: false, pluginTimeout: 120_000 });
-		await server.register(app, { config, db, version: 'bench' });
-		const base = await server.listen({ host: '127.0.0.1', port: 0 });
-		const headers = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
-		const created = await fetch(`${base}/api/v1/admin/projects`, { method: 'POST', headers, body: JSON.stringify({ slug: 'bench' }) });
-		const { project } = (await created.json()) as { project: { id: string } };
+		const { server, base, headers, project } = await benchServer(db, ADMIN);
 
 		let s = performance.now();
 		await seed(db.pool, project.id, TESTS, runs);

@@ -30,6 +30,7 @@ import users from './routes/api/users.js';
 import verdicts from './routes/api/verdicts.js';
 import newTests from './routes/api/new-tests.js';
 import webhooks from './routes/api/webhooks.js';
+import views from './routes/api/views.js';
 
 declare module 'fastify' {
 	interface FastifyInstance {
@@ -156,6 +157,7 @@ async function app(instance: FastifyInstance, opts: AppOptions) {
 	await instance.register(verdicts);
 	await instance.register(newTests);
 	await instance.register(webhooks);
+	await instance.register(views);
 
 	// The dashboard, mounted by server.ts on every other path, reads its form posts from the raw
 	// request: Fastify must leave those bodies unread. Added last, so that it reaches only the root

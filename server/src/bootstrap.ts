@@ -112,7 +112,7 @@ export function firstStartBanner(result: BootstrapResult, url: string): string {
 			'',
 			'  or upload a JSON report with curl:',
 			`    npx playwright test --reporter=json > results.json`,
-			`    curl -fsS -X POST '${url}/api/v1/reports' \\`,
+			`    curl -sS --fail-with-body -X POST '${url}/api/v1/reports' \\`,
 			`      -H 'Authorization: Bearer ${token}' -H 'Content-Type: application/json' \\`,
 			`      -H "X-Flackyness-Branch: $(git rev-parse --abbrev-ref HEAD)" -H "X-Flackyness-Commit-Sha: $(git rev-parse HEAD)" \\`,
 			`      --data-binary @results.json`

@@ -402,3 +402,111 @@ export interface WebhookDelivery {
 	updatedAt: string;
 	doneAt: string | null;
 }
+
+// Pipelines and durations (GET /projects/:id/pipelines, /projects/:id/durations/*, /tests/:id/durations).
+
+export type PipelineOutcome = 'running' | 'failed' | 'incomplete' | 'flaky' | 'passed';
+
+export interface PipelineJob {
+	runId: string;
+	jobId: string | null;
+	jobName: string | null;
+	jobUrl: string | null;
+	shardIndex: number | null;
+	shardTotal: number | null;
+	status: RunStatus;
+	attempt: number;
+	attempts: number;
+	counts: boolean;
+	startedAt: string;
+	durationMs: number | null;
+	total: number;
+	expected: number;
+	unexpected: number;
+	flaky: number;
+	skipped: number;
+	infraFailure: boolean;
+}
+
+export interface PipelineRow {
+	provider: string;
+	pipelineId: string;
+	pipelineIid: string | null;
+	branch: string | null;
+	isDefaultBranch: boolean | null;
+	commitSha: string | null;
+	commitTitle: string | null;
+	mrIid: number | null;
+	startedAt: string;
+	endedAt: string | null;
+	durationMs: number | null;
+	outcome: PipelineOutcome;
+	infraFailure: boolean;
+	tests: number;
+	passed: number;
+	failed: number;
+	flaky: number;
+	skipped: number;
+	retriedJobs: number;
+	jobs: PipelineJob[];
+	missingShards: { job: string; shardIndex: number; shardTotal: number }[];
+	gitlabUrl: string | null;
+}
+
+export interface SlowTestRow {
+	testId: string;
+	title: string;
+	file: string;
+	projectName: string;
+	runs: number;
+	p50Ms: number;
+	p95Ms: number;
+	maxMs: number;
+	lastPassedAt: string;
+}
+
+export interface SlowestPage extends Page<SlowTestRow> {
+	days: number;
+	scope: 'default' | 'all' | 'branch';
+	defaultBranch: string | null;
+}
+
+export interface SlowerTestRow {
+	testId: string;
+	title: string;
+	file: string;
+	projectName: string;
+	recentRuns: number;
+	previousRuns: number;
+	recentP50Ms: number;
+	previousP50Ms: number;
+	changeMs: number;
+	ratio: number;
+}
+
+export interface DurationPoint {
+	from: string;
+	runs: number;
+	p50Ms: number;
+	p95Ms: number;
+}
+
+export interface ShardLoad {
+	runId: string;
+	jobName: string | null;
+	shardIndex: number | null;
+	shardTotal: number | null;
+	status: string;
+	wallMs: number | null;
+	results: number;
+	sumMs: number;
+	parallelism: number | null;
+	bounding: boolean;
+	slowest: { testId: string; title: string; file: string; projectName: string; durationMs: number; outcome: Outcome; attempts: number }[];
+}
+
+export interface CriticalPath {
+	pipeline: Omit<PipelineRow, 'jobs'> | null;
+	shards: ShardLoad[];
+	wallMs: number | null;
+}

@@ -56,7 +56,7 @@ describe('starting the server', () => {
 		const demo = /Demo project "demo" ingestion token[^\n]*\n\s+(flk_p_\S+)/.exec(out)?.[1];
 		expect(admin).toBeDefined();
 		expect(demo).toBeDefined();
-		expect(out).toContain(`curl -fsS -X POST '${first.url}/api/v1/reports'`);
+		expect(out).toContain(`curl -sS --fail-with-body -X POST '${first.url}/api/v1/reports'`);
 		expect(await first.stop('SIGTERM')).toBe(0);
 
 		const dbPort = await freePort();

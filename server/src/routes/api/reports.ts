@@ -27,6 +27,7 @@ import { transaction } from '../../db/database.js';
 import type { ParsedReport } from '../../ingest/types.js';
 import { ByteBudget, type BudgetLease } from '../../lib/byte-budget.js';
 import { HttpError } from '../../lib/http-errors.js';
+import { refuseExpired } from '../../ingest/retention-guard.js';
 
 const STORE_CHUNK = 5000;
 
@@ -260,7 +261,7 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 			schema: {
 				summary: 'Upload a whole Playwright JSON report or JUnit XML file (the curl fallback)',
 				description:
-					'Raw JSON body, or JUnit XML (Playwright\'s `junit` reporter, Surefire, jest-junit, pytest) as `application/xml` or `text/xml` (optionally Content-Encoding: gzip), with metadata in X-Flackyness-* headers or query parameters; or multipart/form-data with a `report` file part (JSON or JUnit XML, gzipped or not) and metadata fields (a later source wins: headers, then query, then fields). The same report for the same CI job stores one run: 201 the first time, 200 after; an idempotency key sent with another report answers 409. 503 with Retry-After when the server holds as many report bytes as it may.',
+					'Raw JSON body, or JUnit XML (Playwright\'s `junit` reporter, Surefire, jest-junit, pytest) as `application/xml` or `text/xml` (optionally Content-Encoding: gzip), with metadata in X-Flackyness-* headers or query parameters; or multipart/form-data with a `report` file part (JSON or JUnit XML, gzipped or not) and metadata fields (a later source wins: headers, then query, then fields). The same report for the same CI job stores one run: 201 the first time, 200 after; an idempotency key sent with another report answers 409; a report of a run that started more than RETENTION_DAYS days ago answers 422 (its results would be deleted by the next retention pass). 503 with Retry-After when the server holds as many report bytes as it may.',
 				tags: ['ingestion'],
 				security: [{ bearer: [] }],
 				response: { 200: runReceiptSchema, 201: runReceiptSchema, '4xx': errorBodySchema, 503: errorBodySchema }
@@ -290,6 +291,7 @@ const reports: FastifyPluginAsyncZod = async (app) => {
 				throw new HttpError(403, `This token belongs to project "${principal.projectSlug}", not "${meta.project}".`);
 			}
 			const parsed = parseUpload(bytes, xml, meta.projectDir);
+			refuseExpired(app.config.RETENTION_DAYS, [parsed.startedAt, ...parsed.results.map((r) => r.startedAt)], 'This report');
 			const ci = { ...meta.ci };
 			if (parsed.shard && ci.shardIndex === undefined) {
 				ci.shardIndex = parsed.shard.current;

@@ -22,6 +22,7 @@ import {
 } from '../../ingest/store.js';
 import { transaction } from '../../db/database.js';
 import { HttpError } from '../../lib/http-errors.js';
+import { refuseExpired } from '../../ingest/retention-guard.js';
 
 const runParams = z.object({ runId: z.uuid('must be a run id (UUID)') });
 
@@ -43,12 +44,15 @@ const runs: FastifyPluginAsyncZod = async (app) => {
 				tags: ['ingestion'],
 				security: [{ bearer: [] }],
 				body: openRunSchema,
+				description:
+					'A run that started more than RETENTION_DAYS days ago is refused with 422 (its results would be deleted by the next retention pass).',
 				response: { 200: runReceiptSchema, 201: runReceiptSchema, '4xx': errorBodySchema }
 			}
 		},
 		async (request, reply) => {
 			const principal = projectOf(request);
 			const { ci, idempotencyKey, playwrightVersion, startedAt } = request.body;
+			refuseExpired(app.config.RETENTION_DAYS, [startedAt], 'This run');
 			const identity = runIdentity(ci, { clientKey: idempotencyKey });
 			const opened = await transaction(app.db.pool, (client) =>
 				openRun(client, { projectId: principal.projectId, identity, source: 'reporter', ci, playwrightVersion, startedAt })
@@ -70,6 +74,7 @@ const runs: FastifyPluginAsyncZod = async (app) => {
 				tags: ['ingestion'],
 				security: [{ bearer: [] }],
 				params: runParams,
+				description: 'A batch holding a result that started more than RETENTION_DAYS days ago is refused with 422, and none of it is stored.',
 				body: resultBatchSchema,
 				response: { 200: batchReceiptSchema, '4xx': errorBodySchema }
 			}
@@ -77,6 +82,7 @@ const runs: FastifyPluginAsyncZod = async (app) => {
 		async (request) => {
 			const principal = projectOf(request);
 			const run = await ownRun(principal.projectId, request.params.runId);
+			refuseExpired(app.config.RETENTION_DAYS, request.body.results.map((r) => r.startedAt), 'A result of this batch');
 			const stored = await transaction(app.db.pool, async (client) => {
 				const batch = await storeResults(client, principal.projectId, run.id, request.body.results, { deferClusters: true });
 				// Results arriving after completion (a late retry of a batch) still reach the analysis.

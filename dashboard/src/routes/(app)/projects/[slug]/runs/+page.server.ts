@@ -1,4 +1,5 @@
 import { get, query } from '$lib/server/api';
+import { publicUrl } from '$lib/server/config';
 import type { Facets, Page, RunRow } from '$lib/types';
 import type { PageServerLoad } from './$types';
 
@@ -18,5 +19,5 @@ export const load = (async (event) => {
 		get<Page<RunRow>>(event, `/projects/${slug}/runs${query({ ...filters, pageSize: 50 })}`),
 		get<Facets>(event, `/projects/${slug}/facets`)
 	]);
-	return { runs, facets, filters, statuses: STATUSES };
+	return { runs, facets, filters, statuses: STATUSES, serverUrl: publicUrl(event.url) };
 }) satisfies PageServerLoad;
