@@ -365,6 +365,7 @@ export function analyzeTest(
 	let changePoint: VerdictEvidence['changePoint'] = null;
 	let firstDetectedAt: number | null = null;
 	let fixedRule: VerdictEvidence['fixedRule'] = null;
+	let fixedStreaks: FixedStreakTimes = { relapseAt: null, fixedAt: null };
 	let failureProbability = score;
 
 	if (tipBroken) {
@@ -416,11 +417,9 @@ export function analyzeTest(
 		);
 	} else if (flakyProven) {
 		firstDetectedAt = Math.min(byMixed ?? Infinity, byIsolated ?? Infinity);
-		fixedRule = fixedRuleFor(
-			clean.filter((r) => !brokenRuns.has(r)),
-			rateRuns,
-			s
-		);
+		const streakRuns = clean.filter((r) => !brokenRuns.has(r));
+		fixedRule = fixedRuleFor(streakRuns, rateRuns, s);
+		fixedStreaks = fixedStreakTimes(streakRuns, rateRuns, s, fixedRule.requiredRuns);
 		const { cleanRunsSince, requiredRuns, rate } = fixedRule;
 		state = cleanRunsSince >= requiredRuns ? 'fixed' : 'flaky';
 		if (mixed.length > 0) {
@@ -560,9 +559,8 @@ export function analyzeTest(
 		tipBroken,
 		changePoint,
 		firstDetectedAt,
-		fixedRule,
+		fixedStreaks,
 		lastFlakyT,
-		rateRuns,
 		evidenceFailures,
 		suspectMs: s.suspectDays * DAY_MS
 	});
@@ -686,6 +684,33 @@ function fixedRuleFor(streakRuns: readonly Run[], rateRuns: readonly Run[], s: A
 	};
 }
 
+interface FixedStreakTimes {
+	/** The failure that ended the newest clean streak long enough for "fixed" (flaky again since). */
+	relapseAt: number | null;
+	/** When the current clean streak reached `requiredRuns` (fixed since). */
+	fixedAt: number | null;
+}
+
+/**
+ * The times the fixed rule changed the state, as it judged them then: for each clean streak that
+ * ended in a failure, the runs it required were those of the rule at the failure that began it
+ * (`fixedRuleFor` on the history up to that failure); the current streak uses `requiredRuns`.
+ */
+function fixedStreakTimes(streakRuns: readonly Run[], rateRuns: readonly Run[], s: AnalysisSettings, requiredRuns: number): FixedStreakTimes {
+	let relapseAt: number | null = null;
+	let prevFail = -1;
+	for (let i = 0; i < streakRuns.length; i++) {
+		if (!streakRuns[i]!.failed) continue;
+		if (prevFail >= 0 && i - prevFail - 1 > 0) {
+			const required = fixedRuleFor(streakRuns.slice(0, prevFail + 1), rateRuns, s).requiredRuns;
+			if (i - prevFail - 1 >= required) relapseAt = streakRuns[i]!.t;
+		}
+		prevFail = i;
+	}
+	const reached = prevFail >= 0 ? streakRuns[prevFail + requiredRuns] : undefined;
+	return { relapseAt, fixedAt: reached ? reached.t : null };
+}
+
 const ordinal = (n: number) => {
 	const tens = n % 100;
 	const suffix = tens >= 11 && tens <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
@@ -794,9 +819,8 @@ function stateSinceOf(
 		tipBroken: boolean;
 		changePoint: VerdictEvidence['changePoint'];
 		firstDetectedAt: number | null;
-		fixedRule: VerdictEvidence['fixedRule'];
+		fixedStreaks: FixedStreakTimes;
 		lastFlakyT: number | null;
-		rateRuns: readonly Run[];
 		evidenceFailures: readonly Run[];
 		suspectMs: number;
 	}
@@ -813,7 +837,6 @@ function stateSinceOf(
 		if (next) afterBroken = Date.parse(next.firstAt);
 		break;
 	}
-	const required = x.fixedRule?.requiredRuns;
 	switch (state) {
 		case 'broken':
 			return x.changePoint ? Date.parse(x.changePoint.firstBadAt) : null;
@@ -821,27 +844,12 @@ function stateSinceOf(
 			return firstT;
 		case 'failing':
 			return x.firstDetectedAt;
-		case 'fixed': {
-			if (required === undefined || x.lastFlakyT === null) return null;
-			const clean = x.rateRuns.filter((r) => r.t > x.lastFlakyT!);
-			const reached = clean[Math.max(0, required - 1)];
-			return reached ? reached.t : null;
-		}
-		case 'flaky': {
-			let t = Math.max(x.firstDetectedAt ?? firstT, afterBroken ?? -Infinity);
-			// A clean streak long enough for "fixed", then a failure: flaky again from that failure.
-			if (required !== undefined && required > 0) {
-				let streak = 0;
-				for (const r of x.rateRuns) {
-					if (!r.failed) streak++;
-					else {
-						if (streak >= required) t = Math.max(t, r.t);
-						streak = 0;
-					}
-				}
-			}
-			return t;
-		}
+		case 'fixed':
+			return x.fixedStreaks.fixedAt;
+		case 'flaky':
+			// Flaky from when it was proven, or when it failed again after a broken stretch or after a
+			// clean streak that had made it fixed.
+			return Math.max(x.firstDetectedAt ?? firstT, afterBroken ?? -Infinity, x.fixedStreaks.relapseAt ?? -Infinity);
 		case 'suspect': {
 			// The failure that opened the suspicion: the first of the newest chain of failures less
 			// than the suspect window apart.

@@ -112,15 +112,13 @@ describe('stateSince: when the evidence for the state began', () => {
 	});
 
 	it('flaky again after a clean stretch long enough for "fixed": the failure that ended it', () => {
-		const v = analyzeTest([
-			...range(0, 60, (i) => (i % 5 === 2 ? 'flaky' : 'expected')),
-			...range(60, 140, () => 'expected'),
-			...range(140, 146, (i) => (i === 140 || i === 143 ? 'flaky' : 'expected'))
-		]);
+		const flakyThenClean = [...range(0, 60, (i) => (i % 5 === 2 ? 'flaky' : 'expected')), ...range(60, 560, () => 'expected')];
+		// The clean stretch 60–559 made it fixed...
+		expect(analyzeTest(flakyThenClean).state).toBe('fixed');
+		// ...and the failure that ended it made it flaky again, from that failure on.
+		const v = analyzeTest([...flakyThenClean, ...range(560, 566, (i) => (i === 560 || i === 563 ? 'flaky' : 'expected'))]);
 		expect(v.state).toBe('flaky');
-		const rule = v.evidence.fixedRule!;
-		expect(rule.requiredRuns).toBeLessThan(80); // the clean stretch 60–139 would have made it fixed
-		expect(v.stateSince).toEqual(at(140));
+		expect(v.stateSince).toEqual(at(560));
 	});
 
 	it('fixed: when the clean streak reached the length the rule asks', () => {
