@@ -23,7 +23,7 @@ describe('flaky-test filters in the URL', () => {
 	});
 
 	it('asks the API for every state when "all" is chosen, and for its default when none is', () => {
-		expect(apiQuery(parseFilters(new URLSearchParams('state=all'))).state).toBe('flaky,broken,suspect,failing,quarantined,fixed,healthy');
+		expect(apiQuery(parseFilters(new URLSearchParams('state=all'))).state).toBe('flaky,broken,suspect,failing,quarantined,fixed,healthy,skipped');
 		expect(apiQuery(parseFilters(new URLSearchParams(''))).state).toBeUndefined();
 		expect(apiQuery(parseFilters(new URLSearchParams('')))).toMatchObject({ sort: 'impact', order: 'desc', page: 1, pageSize: 50 });
 		expect(apiQuery(parseFilters(new URLSearchParams(''))).owner).toBeUndefined();
