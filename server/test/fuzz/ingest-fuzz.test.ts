@@ -130,7 +130,8 @@ describe(`ingestion fuzzing (seed ${SEED}, ${CASES} cases per kind)`, () => {
 	let token: string;
 	const serverErrors: string[] = [];
 	beforeAll(async () => {
-		t = await buildTestApp('postgres', { ADMIN_TOKEN: ADMIN, RATE_LIMIT_RUNS: '100000', RATE_LIMIT_BATCHES: '100000' }, (app) => {
+		// The fixtures are real reports, some over a year old: RETENTION_DAYS keeps them acceptable.
+		t = await buildTestApp('postgres', { ADMIN_TOKEN: ADMIN, RATE_LIMIT_RUNS: '100000', RATE_LIMIT_BATCHES: '100000', RETENTION_DAYS: '36500' }, (app) => {
 			app.addHook('onResponse', async (request, reply) => {
 				if (reply.statusCode >= 500) serverErrors.push(`${reply.statusCode} ${request.method} ${request.url}`);
 			});

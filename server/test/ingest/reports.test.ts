@@ -14,7 +14,8 @@ describe.each(BACKENDS)('POST /api/v1/reports on %s', (backend) => {
 	let t: TestApp;
 	let token: string;
 	beforeAll(async () => {
-		t = await buildTestApp(backend, { ADMIN_TOKEN: ADMIN, PUBLIC_URL: 'https://flackyness.example.com' });
+		// The fixtures are real reports, some over a year old: kept for a century here, not refused as older than the default RETENTION_DAYS.
+		t = await buildTestApp(backend, { ADMIN_TOKEN: ADMIN, PUBLIC_URL: 'https://flackyness.example.com', RETENTION_DAYS: '36500' });
 		({ token } = await newProject(t, 'web'));
 	});
 	afterAll(async () => t.close());
